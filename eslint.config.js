@@ -1,0 +1,30 @@
+// Lint is part of the test command; it checks what the type-checker cannot.
+import js from '@eslint/js';
+import tseslint from 'typescript-eslint';
+
+export default tseslint.config(
+  { ignores: ['dist/**', 'node_modules/**'] },
+  js.configs.recommended,
+  ...tseslint.configs.recommended,
+  {
+    files: ['**/*.ts'],
+    rules: {
+      '@typescript-eslint/no-explicit-any': 'error',
+      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
+      'no-constant-condition': ['error', { checkLoops: false }],
+      eqeqeq: ['error', 'always', { null: 'ignore' }],
+    },
+  },
+  {
+    // The Raft core must stay pure: no clocks, randomness, sockets or disk.
+    files: ['manager/raft/core/**/*.ts'],
+    rules: {
+      'no-restricted-imports': ['error', { patterns: ['node:*', 'fs', 'net', 'dgram', 'crypto', 'level', '@grpc/*'] }],
+      'no-restricted-properties': ['error',
+        { object: 'Date', property: 'now', message: 'the core has no clock; use ticks' },
+        { object: 'Math', property: 'random', message: 'the core has no randomness of its own; use config.rand' },
+        { object: 'performance', property: 'now', message: 'the core has no clock' }],
+      'no-restricted-globals': ['error', 'setTimeout', 'setInterval', 'setImmediate', 'process'],
+    },
+  },
+);
