@@ -36,6 +36,14 @@ export class RaftLog {
     return this.unstable.maybeFirstIndex() ?? this.storage.firstIndex();
   }
 
+  /**
+   * The last index that is on disk and still part of this log: storage may hold a stale
+   * suffix the unstable tail is about to overwrite, so take the smaller of the two.
+   */
+  stableIndex(): number {
+    return Math.min(this.storage.lastIndex(), this.unstable.offset - 1);
+  }
+
   lastIndex(): number {
     return this.unstable.maybeLastIndex() ?? this.storage.lastIndex();
   }

@@ -111,7 +111,8 @@ export class Raft {
 
   private newProgress(id: NodeId, last: number): Progress {
     const pr = new Progress(last + 1, this.cfg.maxInflightMsgs, this.cfg.maxInflightBytes, this.learners.includes(id));
-    if (id === this.id) pr.match = last;
+    // Our own copy counts toward commit only once it is on disk (see onStable).
+    if (id === this.id) pr.match = Math.min(last, this.log.stableIndex());
     return pr;
   }
 
@@ -639,10 +640,18 @@ export class Raft {
     this.uncommittedSize += size;
     let li = this.log.lastIndex();
     const stamped = ents.map((e) => ({ term: this.term, index: ++li, type: e.type, data: e.data }));
-    li = this.log.append(stamped);
-    this.prs.get(this.id)?.maybeUpdate(li);
-    this.maybeCommit();
+    this.log.append(stamped);
+    // Not counted here: the leader's own copy counts once the driver has persisted it
+    // (onStable). That lets the driver send these entries to followers while its own
+    // fsync is still running, without ever counting a copy that a crash could lose.
     return true;
+  }
+
+  /** The driver persisted the log through `index` (called from advance). */
+  onStable(index: number): void {
+    if (this.role !== Role.Leader) return;
+    const self = this.prs.get(this.id);
+    if (self?.maybeUpdate(Math.min(index, this.log.stableIndex())) && this.maybeCommit()) this.bcastAppend();
   }
 
   reduceUncommittedSize(ents: Entry[]): void {

@@ -146,6 +146,7 @@ export class RawNode {
     if (rd.entries.length > 0) {
       const last = rd.entries[rd.entries.length - 1];
       log.unstable.stableTo(last.index, last.term);
+      this.raft.onStable(last.index);
     }
     if (rd.committedEntries.length > 0) {
       log.appliedTo(rd.committedEntries[rd.committedEntries.length - 1].index);

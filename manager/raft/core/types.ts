@@ -140,6 +140,10 @@ export interface ReadState {
  * 2. send `messages`;
  * 3. apply `snapshot` then `committedEntries` to the state machine;
  * 4. call `advance(ready)`.
+ * One exception to 1-before-2: a leader whose term and vote did not change in this Ready
+ * may send its messages while the persist is still running (Raft thesis 10.2.1). The core
+ * counts the leader's own entries toward commit only once advance() reports them stable,
+ * so nothing is committed on the strength of a copy that a crash could still lose.
  */
 export interface Ready {
   softState?: SoftState;
