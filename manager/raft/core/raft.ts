@@ -870,6 +870,15 @@ export class Raft {
         // The leader chose us: campaign at once, skipping pre-vote (voters' leases are bypassed).
         this.hup(true);
         return;
+      case MessageType.Unreachable:
+        // The transport lost its connection to our leader, as when the leader's process
+        // dies and every follower's stream to it breaks at once. Give up the lease and
+        // campaign after what remains of the randomized timeout beyond the base one
+        // (0 to electionTick-1 ticks) instead of a whole timeout. Timing never touches
+        // safety, and PreVote keeps a one-sided blip harmless: a member that still
+        // hears the leader refuses our pre-vote.
+        if (m.from === this.lead) this.electionElapsed = Math.max(this.electionElapsed, this.cfg.electionTick);
+        return;
       case MessageType.ReadIndexResp:
         this.readStates.push({ index: m.index, context: m.context ?? EMPTY });
         return;
