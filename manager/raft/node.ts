@@ -106,6 +106,8 @@ export class RaftNode {
   private readonly proposals = new Map<string, PendingProposal>();
   /** Proposals refused for lack of a leader; retried when one appears. */
   private parked: { data: Uint8Array; requestId: string }[] = [];
+  /** Proposals waiting for the loop's next turn, so that they reach the core as one batch. */
+  private outbox: { data: Uint8Array; requestId: string }[] = [];
   private readonly reads = new Map<string, WaitingRead>();
   private readonly confWaiters: { cc: ConfChange; resolve: () => void; reject: (e: Error) => void; timer: NodeJS.Timeout }[] = [];
   private readonly leaderWaiters: (() => void)[] = [];
@@ -223,7 +225,12 @@ export class RaftNode {
     try {
       do {
         this.again = false;
-        while (!this.stopped && this.raw.hasReady()) await this.handleReady(this.raw.ready());
+        while (!this.stopped) {
+          // Proposals that arrived while the last Ready was persisted join this one.
+          this.flushOutbox();
+          if (!this.raw.hasReady()) break;
+          await this.handleReady(this.raw.ready());
+        }
       } while (this.again && !this.stopped);
     } catch (e) {
       // A failed disk write leaves us unable to promise durability: stop rather than lie.
@@ -390,6 +397,7 @@ export class RaftNode {
       const timer = setTimeout(() => {
         this.proposals.delete(requestId);
         this.parked = this.parked.filter((p) => p.requestId !== requestId);
+        this.outbox = this.outbox.filter((p) => p.requestId !== requestId);
         reject(this.unavailable('the write was not committed in time'));
       }, this.opts.requestTimeoutMs);
       this.proposals.set(requestId, { resolve, reject, timer });
@@ -398,20 +406,30 @@ export class RaftNode {
   }
 
   private submit(data: Uint8Array, requestId: string): void {
-    const err = this.raw.propose(data);
-    if (err) {
-      if (err.code === RaftErrorCode.ProposalDropped || err.code === RaftErrorCode.NotLeader) {
-        this.parked.push({ data, requestId });
-      } else {
-        const p = this.proposals.get(requestId);
-        if (p) {
-          this.proposals.delete(requestId);
-          clearTimeout(p.timer);
-          p.reject(new TsswarmError('Unavailable', err.message));
-        }
-      }
-    }
+    this.outbox.push({ data, requestId });
     this.kick();
+  }
+
+  /** Hands queued proposals to the core in one batch (one App per follower for all of them). */
+  private flushOutbox(): void {
+    if (this.outbox.length === 0) return;
+    const batch = this.outbox;
+    this.outbox = [];
+    const err = this.raw.proposeMany(batch.map((b) => b.data));
+    if (!err) return;
+    // No leader yet, or leadership moving: wait for the next leader. Anything else
+    // (the leader's uncommitted-bytes bound) is overload, and the caller should hear it.
+    if (!this.lead || this.raw.status().leadTransferee) {
+      this.parked.push(...batch);
+      return;
+    }
+    for (const b of batch) {
+      const p = this.proposals.get(b.requestId);
+      if (!p) continue;
+      this.proposals.delete(b.requestId);
+      clearTimeout(p.timer);
+      p.reject(new TsswarmError('Unavailable', `write refused: ${err.message}`));
+    }
   }
 
   /** Resolves once this member's state reflects every write committed before the call (ReadIndex). */

@@ -88,7 +88,8 @@ export class ManagerCluster {
       ...(this.members.indexOf(m) < this.founders ? ['--bootstrap', this.bootstrap] : ['--peers', this.bootstrap]),
       ...extraArgs,
     ];
-    const p = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    const nodeFlags = process.env.TSSWARM_NODE_FLAGS ? process.env.TSSWARM_NODE_FLAGS.split(" ") : [];
+    const p = spawn(process.execPath, [...nodeFlags, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
     p.stdout.pipe(log);
     p.stderr.pipe(log);
     p.on('exit', () => {

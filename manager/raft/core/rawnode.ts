@@ -48,9 +48,17 @@ export class RawNode {
   }
 
   propose(data: Uint8Array): RaftError | null {
-    const e: Entry = { term: 0, index: 0, type: EntryType.Normal, data };
-    if (this.raft.role === Role.Leader) return this.raft.propose([e]);
-    return this.raft.forwardProposal([e]);
+    return this.proposeMany([data]);
+  }
+
+  /**
+   * Proposes several entries at once: one App per follower carries them all, where
+   * separate propose() calls would each broadcast their own.
+   */
+  proposeMany(datas: Uint8Array[]): RaftError | null {
+    const ents: Entry[] = datas.map((data) => ({ term: 0, index: 0, type: EntryType.Normal, data }));
+    if (this.raft.role === Role.Leader) return this.raft.propose(ents);
+    return this.raft.forwardProposal(ents);
   }
 
   /**
