@@ -117,3 +117,49 @@ export class ManagerCluster {
     if (!process.env.KEEP) rmSync(this.dir, { recursive: true, force: true });
   }
 }
+
+export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+/** GET /raft/status of a manager, or null while it does not answer. */
+export interface RaftStatus {
+  id: string;
+  leader: string;
+  role: string;
+  term: number;
+  commit: number;
+  applied: number;
+  voters: string[];
+  learners: string[];
+}
+
+export async function raftStatus(m: ManagerProc): Promise<RaftStatus | null> {
+  try {
+    const r = await fetch(`${m.api}/raft/status`, { signal: AbortSignal.timeout(1000) });
+    return (await r.json()) as RaftStatus;
+  } catch {
+    return null;
+  }
+}
+
+/** Polls `f` until it returns something truthy; throws naming `what` after the timeout. */
+export async function until<T>(what: string, f: () => Promise<T | null | undefined | false>, timeoutMs = 20_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    const v = await f();
+    if (v) return v;
+    await sleep(50);
+  }
+  throw new Error(`timed out waiting for ${what}`);
+}
+
+/** The member among `ms` that says it leads. */
+export function leaderAmong(ms: ManagerProc[], timeoutMs = 15_000): Promise<ManagerProc> {
+  return until(
+    'a leader',
+    async () => {
+      for (const m of ms) if ((await raftStatus(m))?.role === 'leader') return m;
+      return null;
+    },
+    timeoutMs,
+  );
+}

@@ -6,44 +6,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { ManagerCluster, type ManagerProc } from '../harness/managers.js';
-
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
-
-interface Status {
-  id: string;
-  leader: string;
-  role: string;
-  commit: number;
-  applied: number;
-  voters: string[];
-  learners: string[];
-}
-
-async function status(m: ManagerProc): Promise<Status | null> {
-  try {
-    return (await (await fetch(`${m.api}/raft/status`, { signal: AbortSignal.timeout(1000) })).json()) as Status;
-  } catch {
-    return null;
-  }
-}
-
-async function until<T>(what: string, f: () => Promise<T | null | undefined | false>, timeoutMs = 20_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    const v = await f();
-    if (v) return v;
-    await sleep(50);
-  }
-  throw new Error(`timed out waiting for ${what}`);
-}
-
-async function leaderOf(ms: ManagerProc[]): Promise<ManagerProc> {
-  return until('a leader', async () => {
-    for (const m of ms) if ((await status(m))?.role === 'leader') return m;
-    return null;
-  });
-}
+import { ManagerCluster, leaderAmong, raftStatus as status, until, type ManagerProc } from '../harness/managers.js';
 
 async function post(m: ManagerProc, path: string, body: unknown): Promise<Response> {
   return fetch(`${m.api}${path}`, {
@@ -64,7 +27,7 @@ test('a member joins through a chunked snapshot, is promoted; a founder is remov
   // 2 KiB make that snapshot several 256 KiB chunks.
   const flags = ['--snapshot-every', '100'];
   for (const m of [m1, m2, m3]) c.start(m, flags);
-  let leader = await leaderOf([m1, m2, m3]);
+  let leader = await leaderAmong([m1, m2, m3]);
   const names: string[] = [];
   for (let i = 0; i < 1200; i++) {
     const r = await post(leader, '/configs/create', { Name: `cfg-${i}`, Data: randomBytes(2048).toString('base64') });
@@ -84,7 +47,7 @@ test('a member joins through a chunked snapshot, is promoted; a founder is remov
   assert.match(await (await fetch(`${m4.api}/raft/status`)).text(), /"applied":\d+/);
 
   // Removing a founder leaves three voters that still make progress.
-  leader = await leaderOf(c.members);
+  leader = await leaderAmong(c.members);
   const victim = [m1, m2, m3].find((m) => m !== leader)!;
   const del = await fetch(`${leader.api}/raft/members/${victim.id}`, { method: 'DELETE', signal: AbortSignal.timeout(20_000) });
   assert.equal(del.status, 204, await del.text());
@@ -95,7 +58,7 @@ test('a member joins through a chunked snapshot, is promoted; a founder is remov
   assert.equal(after.status, 201, await after.text());
 
   // Leadership moves to the newcomer when asked.
-  leader = await leaderOf(rest);
+  leader = await leaderAmong(rest);
   if (leader !== m4) {
     const tr = await post(leader, '/raft/transfer', { to: 'm4' });
     assert.equal(tr.status, 202);

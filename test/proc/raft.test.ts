@@ -6,38 +6,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { CLI, ManagerCluster, type ManagerProc } from '../harness/managers.js';
-
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
-
-interface Status {
-  id: string;
-  leader: string;
-  role: string;
-  commit: number;
-  applied: number;
-}
-
-async function status(m: ManagerProc): Promise<Status | null> {
-  try {
-    const r = await fetch(`${m.api}/raft/status`, { signal: AbortSignal.timeout(1000) });
-    return (await r.json()) as Status;
-  } catch {
-    return null;
-  }
-}
-
-async function waitLeader(c: ManagerCluster, among = c.members, timeoutMs = 15_000): Promise<ManagerProc> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    for (const m of among) {
-      const s = await status(m);
-      if (s?.role === 'leader') return m;
-    }
-    await sleep(50);
-  }
-  throw new Error('no leader elected');
-}
+import { CLI, ManagerCluster, leaderAmong, raftStatus, sleep, until, type ManagerProc } from '../harness/managers.js';
 
 /** Creates a config; resolves to its id if acknowledged, null if refused or timed out. */
 async function create(m: ManagerProc, name: string, data: Buffer): Promise<string | null> {
@@ -70,15 +39,12 @@ async function writeMany(targets: ManagerProc[], n: number, tag: string, acked: 
   }
 }
 
-async function waitCaughtUp(c: ManagerCluster, timeoutMs = 20_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    const sts = await Promise.all(c.members.map(status));
+function waitCaughtUp(c: ManagerCluster): Promise<boolean> {
+  return until('every member to apply the leader\'s commit index', async () => {
+    const sts = await Promise.all(c.members.map(raftStatus));
     const leader = sts.find((s) => s?.role === 'leader');
-    if (leader && sts.every((s) => s && s.applied >= leader.commit)) return;
-    await sleep(100);
-  }
-  throw new Error('members did not catch up');
+    return leader != null && sts.every((s) => s && s.applied >= leader.commit);
+  });
 }
 
 /** Every acknowledged config, read back from each member's own state machine. */
@@ -104,7 +70,7 @@ test('acknowledged writes survive SIGKILL of the leader and of every manager', {
   c.startAll();
   const acked: Acked[] = [];
 
-  const leader1 = await waitLeader(c);
+  const leader1 = await leaderAmong(c.members);
   const others = c.members.filter((m) => m !== leader1);
   await writeMany(c.members, 150, 'before', acked);
   assert.ok(acked.length >= 140, `only ${acked.length}/150 writes acknowledged on a healthy cluster`);
@@ -114,21 +80,21 @@ test('acknowledged writes survive SIGKILL of the leader and of every manager', {
   await sleep(100);
   await c.kill(leader1);
   await during;
-  await waitLeader(c, others);
+  await leaderAmong(others);
   await writeMany(others, 100, 'after', acked);
   const afterCount = acked.filter((a) => a.name.startsWith('after')).length;
   assert.ok(afterCount >= 90, `the two survivors acknowledged only ${afterCount}/100 writes`);
 
   // The killed member comes back and catches up.
   c.start(leader1);
-  await waitLeader(c);
+  await leaderAmong(c.members);
   await waitCaughtUp(c);
   await assertAllPresent(c, acked);
 
   // Every manager killed at once: nothing acknowledged may be missing after restart.
   await Promise.all(c.members.map((m) => c.kill(m)));
   c.startAll();
-  await waitLeader(c);
+  await leaderAmong(c.members);
   await waitCaughtUp(c);
   await assertAllPresent(c, acked);
   t.diagnostic(`${acked.length} acknowledged writes checked on 3 members after 2 crash rounds`);
@@ -140,7 +106,7 @@ test('a data dir of another cluster is refused with a clear error', { timeout: 6
   await c.prepare(1);
   const m = c.members[0]!;
   c.start(m);
-  await waitLeader(c);
+  await leaderAmong(c.members);
   await c.kill(m, 'SIGTERM');
   const r = spawnSync(
     process.execPath,
