@@ -161,7 +161,9 @@ export class RaftNode {
       this.members = { ...members, ...this.members };
       o.app.restore(app, snap.meta.index);
     }
-    this.members = { ...(o.peers ?? {}), ...this.members };
+    // Addresses from the command line are a starting point; the log and the snapshot,
+    // which carry every member's address, take precedence.
+    this.members = { ...(o.peers ?? {}), ...(o.bootstrap ?? {}), ...this.members };
     this.members[o.id] = o.advertise ?? o.listen;
     this.applied = snap.meta.index;
     this.snapIndex = snap.meta.index;
