@@ -268,7 +268,12 @@ export class RaftNode {
     if (this.stopped) return;
     if (!early && rd.messages.length > 0) this.transport.send(rd.messages);
     if (rd.snapshot) this.applySnapshot(rd.snapshot.data, rd.snapshot.meta.index, rd.snapshot.meta.conf);
-    for (const e of rd.committedEntries) await this.applyEntry(e);
+    for (const e of rd.committedEntries) {
+      if (e.index <= this.applied) continue;
+      // Only conf changes touch the disk; ordinary entries apply without an await each.
+      if (e.type === EntryType.ConfChange) await this.applyConfEntry(e);
+      else this.applyEntry(e);
+    }
     for (const rs of rd.readStates) {
       const w = this.reads.get(ctxKey(rs.context));
       if (w) w.index = rs.index;
@@ -314,18 +319,18 @@ export class RaftNode {
     }
   }
 
-  private async applyEntry(e: Entry): Promise<void> {
-    if (e.index <= this.applied) return;
+  private async applyConfEntry(e: Entry): Promise<void> {
     this.applied = e.index;
-    if (e.type === EntryType.ConfChange) {
-      const cc = decodeConfChange(e.data);
-      this.conf = this.raw.applyConfChange(cc);
-      await this.disk.saveConf(this.conf);
-      this.onConfApplied(cc);
-      // The application sees every index, so its applied index keeps up with the log.
-      this.opts.app.apply(e.index, EMPTY);
-      return;
-    }
+    const cc = decodeConfChange(e.data);
+    this.conf = this.raw.applyConfChange(cc);
+    await this.disk.saveConf(this.conf);
+    this.onConfApplied(cc);
+    // The application sees every index, so its applied index keeps up with the log.
+    this.opts.app.apply(e.index, EMPTY);
+  }
+
+  private applyEntry(e: Entry): void {
+    this.applied = e.index;
     const framed = unframeEntry(e.data);
     if (!framed) {
       this.opts.app.apply(e.index, EMPTY); // the leader's no-op
