@@ -2,18 +2,8 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 
 import { allocateAddress, macFromIPv4, requestAddress } from '../../../manager/allocator/addresses.js';
-import { type ErrorCode, TsswarmError } from '../../../shared/errors.js';
+import { failsWith as fails } from '../errors.js';
 import { parseIPv4 } from '../../../shared/net/cidr.js';
-
-function fails(code: ErrorCode, message: string | RegExp): (e: unknown) => boolean {
-  return (e) => {
-    assert.ok(e instanceof TsswarmError, `expected TsswarmError, got ${String(e)}`);
-    assert.equal(e.code, code);
-    if (typeof message === 'string') assert.equal(e.message, message);
-    else assert.match(e.message, message);
-    return true;
-  };
-}
 
 const net24 = { subnet: '10.0.1.0/24', gateway: '10.0.1.1' };
 

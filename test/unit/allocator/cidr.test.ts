@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { failsWith } from '../errors.js';
 import { describe, it } from 'node:test';
 
 import { TsswarmError } from '../../../shared/errors.js';
@@ -7,15 +8,7 @@ import {
   parseCidr, parseHostCidr, parseIPv4, prefixMask, subnetsOf,
 } from '../../../shared/net/cidr.js';
 
-function invalid(message: string | RegExp): (e: unknown) => boolean {
-  return (e) => {
-    assert.ok(e instanceof TsswarmError, `expected TsswarmError, got ${String(e)}`);
-    assert.equal(e.code, 'Invalid');
-    if (typeof message === 'string') assert.equal(e.message, message);
-    else assert.match(e.message, message);
-    return true;
-  };
-}
+const invalid = (message: string | RegExp): ((e: unknown) => boolean) => failsWith('Invalid', message);
 
 const c = (s: string) => parseCidr(s);
 

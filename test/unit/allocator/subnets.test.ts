@@ -4,18 +4,8 @@ import { describe, it } from 'node:test';
 import {
   assignSubnet, DEFAULT_SUBNET_SIZE, parseAddressPools, SubnetSpace, usedSubnets, type UsedSubnet,
 } from '../../../manager/allocator/subnets.js';
-import { type ErrorCode, TsswarmError } from '../../../shared/errors.js';
+import { failsWith as fails } from '../errors.js';
 import { formatCidr, overlaps, parseCidr, subnetsOf, type Cidr } from '../../../shared/net/cidr.js';
-
-function fails(code: ErrorCode, message: string | RegExp): (e: unknown) => boolean {
-  return (e) => {
-    assert.ok(e instanceof TsswarmError, `expected TsswarmError, got ${String(e)}`);
-    assert.equal(e.code, code);
-    if (typeof message === 'string') assert.equal(e.message, message);
-    else assert.match(e.message, message);
-    return true;
-  };
-}
 
 const used = (...subnets: string[]): UsedSubnet[] => subnets.map((subnet, i) => ({ subnet, network: `net${i}` }));
 

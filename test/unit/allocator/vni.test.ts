@@ -2,17 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 
 import { allocateVni, checkRequestedVni, MAX_VNI, MIN_VNI } from '../../../manager/allocator/vni.js';
-import { type ErrorCode, TsswarmError } from '../../../shared/errors.js';
-
-function fails(code: ErrorCode, message: string | RegExp): (e: unknown) => boolean {
-  return (e) => {
-    assert.ok(e instanceof TsswarmError, `expected TsswarmError, got ${String(e)}`);
-    assert.equal(e.code, code);
-    if (typeof message === 'string') assert.equal(e.message, message);
-    else assert.match(e.message, message);
-    return true;
-  };
-}
+import { failsWith as fails } from '../errors.js';
 
 describe('VNI allocation', () => {
   it('uses Docker overlay range 4096 .. 2^24-1', () => {

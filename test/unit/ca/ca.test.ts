@@ -1,8 +1,9 @@
+import { failsWith } from '../errors.js';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { X509Certificate, createPublicKey, generateKeyPairSync } from 'node:crypto';
 import { certInfo, issueCert } from '../../../shared/pki/index.js';
-import { TsswarmError, type ErrorCode } from '../../../shared/errors.js';
+import type { ErrorCode } from '../../../shared/errors.js';
 import { ClusterCA, generateNodeKey, needsRenewal } from '../../../manager/ca/ca.js';
 
 const DAY = 24 * 60 * 60 * 1000;
@@ -10,9 +11,7 @@ const ca = await ClusterCA.create('cluster-1');
 const otherCa = await ClusterCA.create('cluster-1');
 const node = await generateNodeKey();
 
-function isCode(code: ErrorCode, re: RegExp) {
-  return (e: unknown): boolean => e instanceof TsswarmError && e.code === code && re.test(e.message);
-}
+const isCode = (code: ErrorCode, re: RegExp): ((e: unknown) => boolean) => failsWith(code, re);
 
 test('generateNodeKey gives a P-256 PKCS#8 key and its SPKI public key', () => {
   assert.match(node.keyPem, /^-----BEGIN PRIVATE KEY-----/);

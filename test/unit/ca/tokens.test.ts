@@ -1,3 +1,4 @@
+import { failsWith } from '../errors.js';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash, X509Certificate } from 'node:crypto';
@@ -8,9 +9,7 @@ import { caDigest, makeJoinToken, parseJoinToken, tokenMatches, verifyCaPin } fr
 const caA = await generateCA('swarm-ca');
 const caB = await generateCA('swarm-ca');
 
-function isInvalid(re: RegExp) {
-  return (e: unknown): boolean => e instanceof TsswarmError && e.code === 'Invalid' && re.test(e.message);
-}
+const isInvalid = (re: RegExp): ((e: unknown) => boolean) => failsWith('Invalid', re);
 
 test('token has the exact Docker shape', () => {
   const t = makeJoinToken(caA.certPem);

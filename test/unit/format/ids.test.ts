@@ -1,7 +1,7 @@
+import { failsWith } from '../errors.js';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { formatOutput, truncateId } from '../../../cli/format/ids.js';
-import { TsswarmError } from '../../../shared/errors.js';
 
 const LONG = '9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08';
 const rows = [
@@ -62,10 +62,10 @@ test('a custom table format and a plain template', () => {
 test('a bad --format is an Invalid error', () => {
   assert.throws(
     () => formatOutput({ defaultTable, format: '{{.Name' }, rows),
-    (e: unknown) => e instanceof TsswarmError && e.code === 'Invalid' && /unclosed action/.test(e.message),
+    failsWith('Invalid', /unclosed action/),
   );
   assert.throws(
     () => formatOutput({ defaultTable, format: 'table {{nope .Name}}' }, rows),
-    (e: unknown) => e instanceof TsswarmError && e.code === 'Invalid' && /function "nope" not defined/.test(e.message),
+    failsWith('Invalid', /function "nope" not defined/),
   );
 });

@@ -1,7 +1,7 @@
+import { failsWith } from '../errors.js';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { compileTemplate } from '../../../cli/format/template.js';
-import { TsswarmError } from '../../../shared/errors.js';
 
 const run = (src: string, data: unknown): string => compileTemplate(src)(data);
 
@@ -20,12 +20,7 @@ const net = {
 };
 
 function invalid(fn: () => unknown, pattern: RegExp): void {
-  assert.throws(fn, (e: unknown) => {
-    assert.ok(e instanceof TsswarmError, `not a TsswarmError: ${String(e)}`);
-    assert.equal(e.code, 'Invalid');
-    assert.match(e.message, pattern);
-    return true;
-  });
+  assert.throws(fn, failsWith('Invalid', pattern));
 }
 
 test('fields, nested fields and literal text', () => {
