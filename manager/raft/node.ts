@@ -6,6 +6,8 @@
 // our group commit, and it is why many concurrent writers cost few fsyncs.
 
 import { randomBytes } from 'node:crypto';
+import type { PeerCertificate } from 'node:tls';
+import type * as grpc from '@grpc/grpc-js';
 import { RawNode } from './core/rawnode.js';
 import { DEFAULTS, DEFAULT_TICK_MS, type CoreConfig } from './core/config.js';
 import { decodeConfChange, encodeConfChange } from './core/confchange.js';
@@ -50,6 +52,16 @@ export interface RaftNodeOptions {
   advertise?: string;
   tls: TlsMaterial;
   app: Application;
+  /** Shared gRPC server (see RaftTransportOptions.server); then the owner binds it, not us. */
+  server?: grpc.Server;
+  /** Extra admission check on a peer's certificate (e.g. not a removed node). */
+  authorize?: (cert: PeerCertificate) => string | undefined;
+  /**
+   * Disaster recovery (`init --force-new-cluster`): make this member the only voter,
+   * keeping the log and state. Other members' removal is written to the log as
+   * committed entries, as etcd's --force-new-cluster does.
+   */
+  forceNewCluster?: boolean;
   /** First start of a new cluster: the initial voters and their addresses. Ignored if the data dir has state. */
   bootstrap?: Members;
   /** Addresses of existing members, for a member that joins an existing cluster. */
@@ -109,6 +121,7 @@ export class RaftNode {
   /** Proposals waiting for the loop's next turn, so that they reach the core as one batch. */
   private outbox: { data: Uint8Array; requestId: string }[] = [];
   private readonly reads = new Map<string, WaitingRead>();
+  private readonly heard = new Map<NodeId, number>();
   private readonly confWaiters: { cc: ConfChange; resolve: () => void; reject: (e: Error) => void; timer: NodeJS.Timeout }[] = [];
   private readonly leaderWaiters: (() => void)[] = [];
   private readonly opts: Required<Pick<RaftNodeOptions, 'tickMs' | 'snapshotEvery' | 'keepEntries' | 'requestTimeoutMs'>> &
@@ -155,6 +168,7 @@ export class RaftNode {
       await this.disk.saveConf(bs.conf);
       this.members = { ...boot };
     }
+    if (o.forceNewCluster) await this.forceNewCluster();
     const snap = mem.snapshot();
     if (snap.meta.index > 0) {
       const { members, app } = unframeSnapshot(snap.data);
@@ -190,8 +204,10 @@ export class RaftNode {
         this.raw.reportUnreachable(id);
       },
       log: o.log,
+      server: o.server,
+      authorize: o.authorize,
     });
-    await this.transport.listen(o.listen);
+    if (!o.server) await this.transport.listen(o.listen);
     for (const [id, addr] of Object.entries(this.members)) if (id !== o.id) this.transport.addPeer(id, addr);
 
     this.ticker = setInterval(() => {
@@ -201,13 +217,49 @@ export class RaftNode {
     this.kick();
   }
 
+  /**
+   * Appends, as committed, the removal of every other member. Safe only because the
+   * operator asserts the others are gone for good; their logs must never rejoin.
+   */
+  private async forceNewCluster(): Promise<void> {
+    const mem = this.disk.mem;
+    const { hardState, conf } = mem.initialState();
+    const others = [...conf.voters, ...conf.learners].filter((id) => id !== this.opts.id);
+    if (others.length === 0) return;
+    if (!conf.voters.includes(this.opts.id)) {
+      throw new TsswarmError('Refused', `cannot force a new cluster from ${this.opts.id}: it is not a voting member`);
+    }
+    let index = mem.lastIndex();
+    const term = Math.max(hardState.term, mem.term(index));
+    const entries: Entry[] = others.map((node) => ({
+      term,
+      index: ++index,
+      type: EntryType.ConfChange,
+      data: encodeConfChange({ type: ConfChangeType.RemoveNode, node }),
+    }));
+    await this.disk.save({ hardState: { ...hardState, term, commit: index }, entries }, true);
+    this.log(`force-new-cluster: removed ${others.join(', ')}; this member is the only voter`);
+  }
+
+  /** New certificate for outgoing connections (renewal, role change). */
+  setTls(tls: TlsMaterial): void {
+    this.transport.setTls(tls);
+  }
+
   /** The address the transport actually listens on (useful with port 0). */
   get address(): string {
     return this.members[this.id]!;
   }
 
+  /** When a message from `id` last arrived (ms since the epoch), if ever since start. */
+  lastHeard(id: NodeId): number | undefined {
+    return this.heard.get(id);
+  }
+
   private onMessages(msgs: Message[]): void {
     if (this.stopped) return;
+    const now = Date.now();
+    for (const m of msgs) this.heard.set(m.from, now);
     for (const m of msgs) this.raw.step(m);
     this.kick();
   }

@@ -34,6 +34,14 @@ export interface RaftTransportOptions {
    * OU, so a worker's certificate from the same CA cannot speak Raft. '' accepts any role.
    */
   peerRole?: string;
+  /**
+   * A gRPC server shared with other services on the same port (the daemon's 2377). The
+   * owner binds it; listen() must not be called then. Its credentials may admit clients
+   * without a verified certificate (joining nodes), so `authorize` must then vet each one.
+   */
+  server?: grpc.Server;
+  /** Extra admission check on a client's certificate: a reason to refuse, or undefined. */
+  authorize?: (cert: PeerCertificate) => string | undefined;
 }
 
 const DEFAULT_LIMITS: LaneLimits = {
@@ -55,6 +63,16 @@ const DEFAULT_LIMITS: LaneLimits = {
 // entries, a batch is ~1 MiB unless one message alone is larger; this leaves room for
 // a peer configured with larger messages without letting one request exhaust memory.
 const MAX_RECEIVE_BYTES = 64 * 1024 * 1024;
+
+/** Options for a server that carries Raft; the daemon's shared 2377 server uses them too. */
+export const SERVER_OPTIONS: grpc.ServerOptions = {
+  'grpc.max_receive_message_length': MAX_RECEIVE_BYTES,
+  'grpc.keepalive_time_ms': 10_000,
+  'grpc.keepalive_timeout_ms': 5_000,
+  // Clients ping every 10 s even when idle; the default policy would call that abuse.
+  'grpc.keepalive_permit_without_calls': 1,
+  'grpc.http2.min_ping_interval_without_data_ms': 5_000,
+};
 
 const CHANNEL_OPTIONS: grpc.ChannelOptions = {
   'grpc.max_receive_message_length': MAX_RECEIVE_BYTES,
@@ -158,11 +176,7 @@ export class RaftTransport {
     this.opts = opts;
     this.limits = { ...DEFAULT_LIMITS, ...opts.limits };
     this.peerRole = opts.peerRole ?? certInfo(opts.tls.cert.toString()).ou;
-    this.server = new grpc.Server({
-      'grpc.max_receive_message_length': MAX_RECEIVE_BYTES,
-      'grpc.keepalive_time_ms': 10_000,
-      'grpc.keepalive_timeout_ms': 5_000,
-    });
+    this.server = opts.server ?? new grpc.Server(SERVER_OPTIONS);
     const Stream: grpc.handleClientStreamingCall<Message[], StreamEnd> = (call, cb) => this.accept(call, cb);
     this.server.addService(raftService, { Stream });
   }
@@ -176,6 +190,15 @@ export class RaftTransport {
         else resolve(port);
       });
     });
+  }
+
+  /** New certificate (renewal, role change): connections made from now on use it. */
+  setTls(tls: TlsMaterial): void {
+    this.opts.tls = tls;
+    for (const [id, p] of [...this.peersById]) {
+      this.dropPeer(p);
+      this.peersById.set(id, new Peer(id, p.addr, tls, this.limits, this.opts.singleLane ?? false, this.peerHooks));
+    }
   }
 
   /** Start (or re-point) the connection to `id` at `addr` ('host:port'). */
@@ -284,6 +307,12 @@ export class RaftTransport {
     const cn = commonName(cert);
     if (!cn || this.closed) {
       cb({ code: grpc.status.UNAUTHENTICATED, details: 'a client certificate from the cluster CA is required' });
+      return;
+    }
+    const refusal = this.opts.authorize?.(cert!);
+    if (refusal) {
+      this.complain(`auth:${cn}`, `raft transport: refused a stream from "${cn}": ${refusal}`);
+      cb({ code: grpc.status.PERMISSION_DENIED, details: refusal });
       return;
     }
     const role = subjectField(cert, 'OU');
