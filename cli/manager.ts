@@ -2,6 +2,8 @@
 // node daemon around it. Tests and benchmarks run it as a real process; the
 // daemon of the next milestone wraps the same Manager.
 import type { Command } from 'commander';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import { Manager } from '../manager/manager.js';
 import { parseMembers } from '../manager/members.js';
 
@@ -24,13 +26,17 @@ export function registerManagerCommand(program: Command): void {
       advertiseAddr?: string; bootstrap?: string; peers?: string; snapshotEvery?: number;
     }) => {
       const m = await Manager.start({
-        id: o.id,
+        nodeId: o.id,
         clusterId: o.clusterId,
         dataDir: o.dataDir,
         listen: o.listenAddr,
         advertise: o.advertiseAddr,
         apiAddr: o.apiAddr,
-        tlsDir: o.tlsDir,
+        identity: {
+          caPem: readFileSync(path.join(o.tlsDir, 'ca.pem'), 'utf8'),
+          certPem: readFileSync(path.join(o.tlsDir, 'cert.pem'), 'utf8'),
+          keyPem: readFileSync(path.join(o.tlsDir, 'key.pem'), 'utf8'),
+        },
         bootstrap: o.bootstrap ? parseMembers(o.bootstrap) : undefined,
         peers: o.peers ? parseMembers(o.peers) : undefined,
         snapshotEvery: o.snapshotEvery,

@@ -1,50 +1,77 @@
-// A manager: the Raft member, the replicated store on top of it, and the API in
-// front. The node daemon (next milestone) embeds one of these on manager nodes.
-
-import { readFileSync } from 'node:fs';
-import path from 'node:path';
+// A manager: the Raft member, the replicated store on top of it, and the control
+// services on the same 2377 server (CA, dispatcher, forwarded API), plus the API
+// itself as a fastify instance the daemon calls in-process. A bare manager (tests,
+// benchmarks) can also serve that API on a TCP address.
 import type { FastifyInstance } from 'fastify';
 import { RaftNode } from './raft/node.js';
 import type { Members } from './raft/framing.js';
 import { StateMachine, Store, type ApplyResult } from './store/index.js';
-import { buildApi } from './api/server.js';
+import { buildApi, type ApiContext } from './api/server.js';
+import { ControlServer } from './control/server.js';
+import { controlService } from './control/service.js';
+import { caService } from './ca/service.js';
+import { Dispatcher } from './dispatcher/dispatcher.js';
+import { RoleReconciler } from './roles/reconciler.js';
+import { services, type Peer } from '../shared/control/proto.js';
+import { CLUSTER_NAME } from './cluster.js';
+import { Role } from './raft/core/types.js';
+
+export interface ManagerIdentity {
+  caPem: string;
+  certPem: string;
+  keyPem: string;
+}
 
 export interface ManagerOptions {
-  id: string;
+  nodeId: string;
   clusterId: string;
+  /** Raft's LevelDB directory. */
   dataDir: string;
+  /** host:port the 2377 server binds. */
   listen: string;
+  /** host:port other managers dial; default `listen`. */
   advertise?: string;
-  /** host:port for the HTTP API; loopback only until the daemon's unix socket exists. */
-  apiAddr: string;
-  tlsDir: string;
+  identity: ManagerIdentity;
   bootstrap?: Members;
   peers?: Members;
+  forceNewCluster?: boolean;
   snapshotEvery?: number;
+  /** Bare managers only: also serve the API over HTTP on this host:port. */
+  apiAddr?: string;
   log?: (msg: string) => void;
 }
+
+/** A peer that sent nothing for this long is unreachable; Raft heartbeats every 100 ms. */
+const REACHABLE_MS = 3_000;
 
 export class Manager {
   private constructor(
     readonly raft: RaftNode,
     readonly store: Store,
     readonly api: FastifyInstance,
+    readonly control: ControlServer,
+    private readonly parts: { dispatcher: Dispatcher; roles: RoleReconciler },
+    readonly ctx: ApiContext,
   ) {}
 
   static async start(o: ManagerOptions): Promise<Manager> {
-    const tls = {
-      ca: readFileSync(path.join(o.tlsDir, 'ca.pem')),
-      cert: readFileSync(path.join(o.tlsDir, 'cert.pem')),
-      key: readFileSync(path.join(o.tlsDir, 'key.pem')),
-    };
+    const log = o.log ?? ((): void => undefined);
     const sm = new StateMachine();
+    let removed = new Set<string>();
+    const control = new ControlServer(
+      { caPem: o.identity.caPem, certPem: o.identity.certPem, keyPem: o.identity.keyPem, clusterId: o.clusterId },
+      (id) => (removed.has(id.nodeId) ? `node ${id.nodeId} was removed from the swarm; its certificate is no longer accepted` : undefined),
+    );
     const raft = await RaftNode.start({
-      id: o.id,
+      id: o.nodeId,
       clusterId: o.clusterId,
       dataDir: o.dataDir,
       listen: o.listen,
       advertise: o.advertise,
-      tls,
+      tls: { ca: Buffer.from(o.identity.caPem), cert: Buffer.from(o.identity.certPem), key: Buffer.from(o.identity.keyPem) },
+      server: control.server,
+      authorize: control.authorizeRaft,
+      forceNewCluster: o.forceNewCluster,
       bootstrap: o.bootstrap,
       peers: o.peers,
       snapshotEvery: o.snapshotEvery,
@@ -53,26 +80,90 @@ export class Manager {
         snapshot: () => sm.snapshot(),
         restore: (data) => sm.restore(data),
       },
-      log: o.log,
+      log,
     });
     const store = new Store(sm, {
       propose: (data) => raft.propose(data) as Promise<ApplyResult>,
       readBarrier: () => raft.readBarrier(),
     });
-    const api = await buildApi({ raft, store });
-    const [host, port] = splitHostPort(o.apiAddr);
-    await api.listen({ host, port });
-    o.log?.(`manager ${o.id}: raft on ${raft.address}, API on http://${o.apiAddr}`);
-    return new Manager(raft, store, api);
+    // The revocation list follows the cluster object as it is applied here.
+    const refreshRemoved = (): void => {
+      const c = sm.getByName('clusters', CLUSTER_NAME);
+      removed = new Set(c?.removedNodes ?? []);
+    };
+    refreshRemoved();
+    store.watch(store.applied(), (ev) => {
+      if (ev.collection === 'clusters') refreshRemoved();
+    }, { collections: ['clusters'] });
+
+    const self = o.nodeId;
+    // Set once the context exists; the context's kickRoles is only called after that.
+    const holder: { roles?: RoleReconciler } = {};
+    const ctx: ApiContext = {
+      nodeId: self,
+      clusterId: o.clusterId,
+      raft,
+      store,
+      log,
+      managers: (): Peer[] => {
+        const st = raft.status();
+        return [...st.conf.voters, ...st.conf.learners].map((id) => ({ nodeId: id, addr: st.members[id] ?? '' })).filter((p) => p.addr);
+      },
+      leader: (): Peer | undefined => {
+        const st = raft.status();
+        return st.leader ? { nodeId: st.leader, addr: st.members[st.leader] ?? '' } : undefined;
+      },
+      isRaftMember: (id) => {
+        const c = raft.status().conf;
+        return c.voters.includes(id) || c.learners.includes(id);
+      },
+      reachable: (id) => {
+        if (id === self) return true;
+        const t = raft.lastHeard(id);
+        return t !== undefined && Date.now() - t < REACHABLE_MS;
+      },
+      kickRoles: () => holder.roles?.kick(),
+    };
+    const dispatcher = new Dispatcher(ctx, control);
+    const roles = new RoleReconciler(ctx);
+    holder.roles = roles;
+    const api = await buildApi(ctx);
+    control.server.addService(services.ca.service, caService(ctx, control));
+    control.server.addService(services.dispatcher.service, dispatcher.service());
+    control.server.addService(services.control.service, controlService(ctx, control, () => api));
+    await control.bind(o.listen);
+
+    const onLeader = (isLeader: boolean): void => {
+      dispatcher.setLeader(isLeader);
+      roles.setLeader(isLeader);
+    };
+    raft.onLeaderChange = (_lead, role) => onLeader(role === Role.Leader);
+    onLeader(raft.isLeader());
+
+    if (o.apiAddr) {
+      const [host, port] = splitHostPort(o.apiAddr);
+      await api.listen({ host, port });
+    }
+    log(`manager ${o.nodeId}: control and raft on ${raft.address}${o.apiAddr ? `, API on http://${o.apiAddr}` : ''}`);
+    return new Manager(raft, store, api, control, { dispatcher, roles }, ctx);
+  }
+
+  /** A renewed certificate: new inbound handshakes and new outbound connections use it. */
+  updateIdentity(id: ManagerIdentity): void {
+    this.control.updateIdentity(id.certPem, id.keyPem);
+    this.raft.setTls({ ca: Buffer.from(id.caPem), cert: Buffer.from(id.certPem), key: Buffer.from(id.keyPem) });
   }
 
   async stop(): Promise<void> {
+    this.parts.dispatcher.stop();
+    this.parts.roles.stop();
     await this.api.close();
     await this.raft.stop();
+    await this.control.close();
   }
 }
 
-function splitHostPort(s: string): [string, number] {
+export function splitHostPort(s: string): [string, number] {
   const i = s.lastIndexOf(':');
   const port = Number(s.slice(i + 1));
   if (i <= 0 || !Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`bad address "${s}": want host:port`);

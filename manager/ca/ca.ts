@@ -96,8 +96,14 @@ export class ClusterCA {
     return new ClusterCA(opts.certPem, opts.keyPem, opts.clusterId);
   }
 
+  /** A CA that can only verify (nodes that are not managers have no CA key). */
+  static forVerification(certPem: string, clusterId?: string): ClusterCA {
+    return new ClusterCA(certPem, '', clusterId);
+  }
+
   /** Certifies a node's public key as `nodeId` with `role` in `clusterId`. */
   async issueNodeCert(req: IssueNodeCertRequest): Promise<{ certPem: string }> {
+    if (!this.keyPem) throw new TsswarmError('Refused', 'this node holds no CA key and cannot issue certificates');
     const nodeId = checkId('node ID', req.nodeId);
     const clusterId = checkId('cluster ID', req.clusterId);
     if (!Object.hasOwn(ROLE_OU, req.role)) throw new TsswarmError('Invalid', `role must be "manager" or "worker", not ${JSON.stringify(req.role)}`);

@@ -37,9 +37,11 @@ const cluster = obj<ClusterContent>({
   }),
   rootCA: opt(obj({
     caCertPem: text,
+    caKeyPem: text,
     caCertHash: str({ max: 256 }),
     joinTokens: obj({ worker: str({ max: 256 }), manager: str({ max: 256 }) }),
   })),
+  removedNodes: opt(arr(ref, { max: 100_000 })),
   defaultAddrPool: arr(str({ max: 64 }), { max: 256 }),
   subnetSize: int({ min: 0, max: 128 }),
   dataPathPort: int({ min: 1, max: 65535 }),

@@ -58,8 +58,13 @@ export interface JoinTokens {
 
 export interface ClusterContent {
   spec: ClusterSpec;
-  /** PEM of the root CA certificate. The CA key is not kept here (see manager/ca). */
-  rootCA?: { caCertPem: string; caCertHash: string; joinTokens: JoinTokens };
+  /**
+   * The root CA. Its key is replicated so that whichever manager leads can issue
+   * certificates, as swarmkit keeps it in Raft; the API never shows it.
+   */
+  rootCA?: { caCertPem: string; caKeyPem: string; caCertHash: string; joinTokens: JoinTokens };
+  /** Nodes removed from the swarm: their certificates are refused from then on. */
+  removedNodes?: string[];
   /** Default address pools subnets are carved from (`--default-addr-pool`). */
   defaultAddrPool: string[];
   subnetSize: number;
