@@ -3,15 +3,18 @@
 // one hook turns into Docker's `{"message": ...}` bodies.
 
 import Fastify, { type FastifyInstance } from 'fastify';
-import type { RaftNode } from '../raft/node.js';
-import type { Store } from '../store/index.js';
+import type { ManagerContext } from '../context.js';
 import { TsswarmError, httpStatus } from '../../shared/errors.js';
 import { configRoutes } from './routes/configs.js';
 import { raftRoutes } from './routes/raft.js';
+import { swarmRoutes } from './routes/swarm.js';
+import { nodeRoutes } from './routes/nodes.js';
+import { networkRoutes } from './routes/networks.js';
+import { quorumLossMessage } from './quorum-message.js';
 
-export interface ApiContext {
-  raft: RaftNode;
-  store: Store;
+export interface ApiContext extends ManagerContext {
+  /** Ask the leader's role reconciler to look at the nodes now rather than at its next tick. */
+  kickRoles(): void;
 }
 
 // The docker client prefixes every path with its API version (/v1.47/...).
@@ -23,9 +26,16 @@ export async function buildApi(ctx: ApiContext): Promise<FastifyInstance> {
     bodyLimit: 2 * 1024 * 1024,
     rewriteUrl: (req) => (req.url ?? '/').replace(VERSION_PREFIX, ''),
   });
+  // The docker client parses an error's message only if the type is exactly "application/json".
+  app.addHook('onSend', async (_req, reply, payload) => {
+    const ct = reply.getHeader('content-type');
+    if (typeof ct === 'string' && ct.startsWith('application/json;')) void reply.header('content-type', 'application/json');
+    return payload;
+  });
   app.setErrorHandler((err, _req, reply) => {
     if (err instanceof TsswarmError) {
-      void reply.status(httpStatus(err.code)).send({ message: err.message });
+      const message = err.code === 'Unavailable' && !ctx.leader() ? quorumLossMessage(ctx, err.message) : err.message;
+      void reply.status(httpStatus(err.code)).send({ message });
       return;
     }
     const e = err as { validation?: unknown; statusCode?: number; message: string };
@@ -38,5 +48,8 @@ export async function buildApi(ctx: ApiContext): Promise<FastifyInstance> {
   app.get('/_ping', async (_req, reply) => reply.type('text/plain').send('OK'));
   await app.register(raftRoutes(ctx));
   await app.register(configRoutes(ctx));
+  await app.register(swarmRoutes(ctx));
+  await app.register(nodeRoutes(ctx));
+  await app.register(networkRoutes(ctx));
   return app;
 }

@@ -6,6 +6,7 @@ import type { ApiContext } from '../server.js';
 import type { Config } from '../../store/index.js';
 import { TsswarmError } from '../../../shared/errors.js';
 import { storeError } from '../store-errors.js';
+import { parseFilters, type Filters } from '../filters.js';
 
 interface ConfigSpecBody {
   Name: string;
@@ -97,24 +98,6 @@ export const configRoutes = (ctx: ApiContext): FastifyPluginAsync => async (app)
     },
   );
 };
-
-type Filters = Record<string, string[]>;
-
-/** Docker sends filters as JSON: {"name":{"x":true}} (or the older {"name":["x"]}). */
-function parseFilters(raw: string | undefined): Filters {
-  if (!raw) return {};
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(raw);
-  } catch {
-    throw new TsswarmError('Invalid', `invalid filters: ${raw}`);
-  }
-  const out: Filters = {};
-  for (const [k, v] of Object.entries(parsed as Record<string, unknown>)) {
-    out[k] = Array.isArray(v) ? v.map(String) : Object.keys(v as Record<string, unknown>);
-  }
-  return out;
-}
 
 function matches(c: Config, f: Filters): boolean {
   for (const [k, vals] of Object.entries(f)) {
