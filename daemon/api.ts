@@ -1,0 +1,132 @@
+// The daemon's Engine API on its unix socket. Local routes (ping, version, info,
+// swarm init/join/leave) are answered here; everything else is the cluster's and is
+// served by the local manager or carried to one (Daemon.clusterCall), so a worker's
+// `node ls` works without the user knowing which manager leads.
+import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import os from 'node:os';
+import { TsswarmError, httpStatus } from '../shared/errors.js';
+import type { Daemon, InitRequest, JoinRequestBody } from './daemon.js';
+
+/** The Engine API version whose shapes we follow; docker clients negotiate down to it. */
+export const API_VERSION = '1.47';
+const MIN_API_VERSION = '1.24';
+const VERSION_PREFIX = /^\/v\d+\.\d+(?=\/)/;
+
+function body<T>(req: FastifyRequest): T {
+  const raw = req.body as Buffer | undefined;
+  if (!raw || raw.length === 0) return {} as T;
+  try {
+    return JSON.parse(raw.toString('utf8')) as T;
+  } catch {
+    throw new TsswarmError('Invalid', 'request body is not valid JSON');
+  }
+}
+
+export async function buildDaemonApi(d: Daemon, version: string): Promise<FastifyInstance> {
+  const app = Fastify({
+    logger: false,
+    bodyLimit: 2 * 1024 * 1024,
+    rewriteUrl: (req) => (req.url ?? '/').replace(VERSION_PREFIX, ''),
+  });
+  // Bodies stay raw: local routes parse them, cluster routes pass them on untouched.
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser('*', { parseAs: 'buffer' }, (_req, b, done) => done(null, b));
+
+  // The docker client parses an error's message only if the type is exactly "application/json".
+  app.addHook('onSend', async (_req, reply, payload) => {
+    const ct = reply.getHeader('content-type');
+    if (typeof ct === 'string' && ct.startsWith('application/json;')) void reply.header('content-type', 'application/json');
+    return payload;
+  });
+  app.setErrorHandler((err, _req, reply) => {
+    if (err instanceof TsswarmError) {
+      void reply.status(httpStatus(err.code)).send({ message: err.message });
+      return;
+    }
+    const e = err as { statusCode?: number; message: string };
+    void reply.status(e.statusCode ?? 500).send({ message: e.message });
+  });
+
+  const swarmHeader = (): string => {
+    const s = d.localState();
+    if (s !== 'active') return 'inactive';
+    return d.managerRunning ? 'active/manager' : 'active/worker';
+  };
+  const ping = (_req: FastifyRequest, reply: FastifyReply): FastifyReply =>
+    reply
+      .headers({ 'api-version': API_VERSION, ostype: 'linux', 'docker-experimental': 'false', swarm: swarmHeader(), 'cache-control': 'no-cache, no-store, must-revalidate' })
+      .type('text/plain')
+      .send('OK');
+  app.get('/_ping', ping);
+
+  app.get('/version', async () => ({
+    Platform: { Name: 'tsswarm' },
+    Components: [{ Name: 'Engine', Version: version, Details: { ApiVersion: API_VERSION, MinAPIVersion: MIN_API_VERSION, Os: 'linux', Arch: process.arch } }],
+    Version: version,
+    ApiVersion: API_VERSION,
+    MinAPIVersion: MIN_API_VERSION,
+    GoVersion: `node${process.versions.node}`,
+    Os: 'linux',
+    Arch: process.arch === 'x64' ? 'amd64' : process.arch,
+    KernelVersion: os.release(),
+    BuildTime: '',
+  }));
+
+  app.get('/info', async () => {
+    const st = d.nodeState;
+    const summary = await d.clusterSummary().catch(() => undefined);
+    const desc = d.description();
+    return {
+      ID: st?.nodeId ?? '',
+      Name: d.hostname,
+      ServerVersion: version,
+      OperatingSystem: `tsswarm on ${os.type()}`,
+      OSType: 'linux',
+      Architecture: desc.architecture,
+      KernelVersion: os.release(),
+      NCPU: os.cpus().length,
+      MemTotal: desc.memoryBytes,
+      Containers: 0, ContainersRunning: 0, ContainersPaused: 0, ContainersStopped: 0, Images: 0,
+      Driver: 'none',
+      Swarm: {
+        NodeID: st?.nodeId ?? '',
+        NodeAddr: st?.dataPathAddr ?? '',
+        LocalNodeState: d.localState(),
+        ControlAvailable: d.managerRunning !== undefined,
+        Error: d.error,
+        RemoteManagers: st ? d.remoteManagers().map((p) => ({ NodeID: p.nodeId, Addr: p.addr })) : null,
+        ...(summary ? { Nodes: summary.nodes, Managers: summary.managers, Cluster: summary.cluster } : {}),
+      },
+    };
+  });
+
+  app.post('/swarm/init', async (req, reply) => {
+    const nodeId = await d.init(body<InitRequest>(req));
+    return reply.status(200).send(JSON.stringify(nodeId));
+  });
+
+  app.post('/swarm/join', async (req, reply) => {
+    await d.join(body<JoinRequestBody>(req));
+    return reply.status(200).send();
+  });
+
+  app.post<{ Querystring: { force?: string } }>('/swarm/leave', async (req, reply) => {
+    await d.leave(req.query.force === 'true' || req.query.force === '1');
+    return reply.status(200).send();
+  });
+
+  // Everything else belongs to the cluster.
+  app.all('/*', async (req, reply) => {
+    const raw = req.body as Buffer | undefined;
+    const res = await d.clusterCall({
+      method: req.method,
+      url: req.url,
+      body: raw ?? Buffer.alloc(0),
+      contentType: String(req.headers['content-type'] ?? ''),
+    });
+    if (res.contentType) void reply.header('content-type', res.contentType);
+    return reply.status(res.status).send(res.body);
+  });
+
+  return app;
+}
