@@ -5,6 +5,8 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import path from 'node:path';
 import { registerManagerCommand } from './manager.js';
+import { registerDaemonCommand } from './daemon.js';
+import { registerClusterCommands } from './commands/index.js';
 
 const pkgPath = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../package.json');
 const version = (JSON.parse(readFileSync(pkgPath, 'utf8')) as { version: string }).version;
@@ -15,6 +17,8 @@ const program = new Command('tsswarm')
   .showHelpAfterError();
 
 registerManagerCommand(program);
+registerClusterCommands(program);
+registerDaemonCommand(program, version);
 
 program.parseAsync(process.argv).catch((e: unknown) => {
   console.error(`tsswarm: ${e instanceof Error ? e.message : String(e)}`);
