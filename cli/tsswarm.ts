@@ -7,6 +7,7 @@ import path from 'node:path';
 import { registerManagerCommand } from './manager.js';
 import { registerDaemonCommand } from './daemon.js';
 import { registerClusterCommands } from './commands/index.js';
+import { registerLabCommand } from './lab.js';
 
 const pkgPath = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../package.json');
 const version = (JSON.parse(readFileSync(pkgPath, 'utf8')) as { version: string }).version;
@@ -19,6 +20,7 @@ const program = new Command('tsswarm')
 registerManagerCommand(program);
 registerClusterCommands(program);
 registerDaemonCommand(program, version);
+registerLabCommand(program);
 
 program.parseAsync(process.argv).catch((e: unknown) => {
   console.error(`tsswarm: ${e instanceof Error ? e.message : String(e)}`);

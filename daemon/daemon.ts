@@ -311,7 +311,8 @@ export class Daemon {
   leave(force: boolean): Promise<void> {
     return this.serially(async () => {
       if (!this.state || !this.certs) throw new TsswarmError('Refused', NOT_IN_SWARM);
-      if (this.manager) {
+      // A manager already removed from Raft (demoted, its certificate not yet renewed) leaves as a worker.
+      if (this.manager && this.manager.ctx.isRaftMember(this.state.nodeId)) {
         const m = this.manager;
         const voters = m.raft.status().conf.voters;
         const up = voters.filter((v) => m.ctx.reachable(v) !== false).length;

@@ -10,6 +10,8 @@ command -v etcd >/dev/null 2>&1 || need+=(etcd-server)
 command -v etcdctl >/dev/null 2>&1 || need+=(etcd-client)
 command -v ip >/dev/null 2>&1 || need+=(iproute2)
 command -v ss >/dev/null 2>&1 || need+=(iproute2)
+# The lab's demo and tests ping between hosts (namespaces) over the underlay.
+command -v ping >/dev/null 2>&1 || need+=(iputils-ping)
 if [ "${#need[@]}" -gt 0 ]; then
   echo "setup: installing Debian packages: ${need[*]}" >&2
   export DEBIAN_FRONTEND=noninteractive
@@ -21,8 +23,11 @@ if [ "${#need[@]}" -gt 0 ]; then
   fi
 fi
 
-# node_modules matches the lockfile, or gets installed from it.
+# node_modules matches the lockfile, or gets installed from it; then dist/, so that
+# `npx tsswarm …` works from the repository root.
 if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
   echo "setup: npm ci" >&2
   npm ci --no-audit --no-fund >/dev/null
 fi
+
+npm run -s build
