@@ -84,10 +84,14 @@ export class SubnetSpace {
   /** Subnets reserved by this space, on top of `used`; both only serve error messages. */
   private readonly reserved: UsedSubnet[] = [];
 
+  /** Only serves error messages (which network is in the way). */
+  private used: readonly UsedSubnet[];
+
   constructor(
-    private readonly used: readonly UsedSubnet[],
+    used: readonly UsedSubnet[],
     private readonly pools: AddressPools = parseAddressPools(),
   ) {
+    this.used = used;
     // Typed arrays and a sortedness check: this runs once per network created, over
     // every subnet in use, which the store usually hands over in allocation order.
     const rawStarts = new Float64Array(used.length);
@@ -108,6 +112,21 @@ export class SubnetSpace {
       const order = Array.from({ length: n }, (_, i) => i).sort((a, b) => rawStarts[a] - rawStarts[b]);
       for (const i of order) this.addSorted(rawStarts[i], rawEnds[i]);
     }
+  }
+
+  /** An independent copy, for trying assignments without reserving. */
+  clone(): SubnetSpace {
+    const c = new SubnetSpace([], this.pools);
+    c.starts.push(...this.starts);
+    c.ends.push(...this.ends);
+    c.reserved.push(...this.reserved);
+    c.used = this.used;
+    return c;
+  }
+
+  /** assign() for each request in turn, for one network. */
+  assignEach(requests: readonly SubnetRequest[], network: string): SubnetAssignment[] {
+    return requests.map((r) => this.assign(r, network));
   }
 
   /** Appends an interval that starts at or after every one held so far, merging as it goes. */

@@ -6,6 +6,7 @@ import { X509Certificate, createPrivateKey, createPublicKey, generateKeyPair } f
 import { promisify } from 'node:util';
 import { TsswarmError } from '../../shared/errors.js';
 import { certInfo, generateCA, issueCert } from '../../shared/pki/index.js';
+import { BACKDATE_MS } from '../../shared/pki/certs.js';
 import { singleCertificate } from './pem.js';
 
 export type NodeRole = 'manager' | 'worker';
@@ -175,6 +176,8 @@ export class ClusterCA {
 export function needsRenewal(certPem: string, now: Date = new Date()): boolean {
   singleCertificate(certPem, 'node certificate');
   const { notBefore, notAfter } = certInfo(certPem);
-  const lifetime = notAfter.getTime() - notBefore.getTime();
+  // Issued certificates are backdated for clock skew; that slack is not lifetime.
+  const issued = notBefore.getTime() + BACKDATE_MS;
+  const lifetime = notAfter.getTime() - Math.min(issued, notAfter.getTime());
   return notAfter.getTime() - now.getTime() < lifetime / 2;
 }

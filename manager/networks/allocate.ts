@@ -41,38 +41,78 @@ export interface AllocationInput {
  * outside its subnet, Unavailable when the pools or the VNI range are exhausted.
  */
 export function allocateNetwork(spec: NetworkSpec, input: AllocationInput): NetworkContent {
-  const { networks, pools } = input;
-  const vniRange = input.vniRange ?? DEFAULT_VNI_RANGE;
-  if (networks.some((n) => sameName(n.spec.name, spec.name))) {
-    throw new TsswarmError('NameExists', `network with name ${spec.name} already exists`);
+  return new NetworkAllocator(input).allocate(spec);
+}
+
+/**
+ * The same decision for several networks in a row (one batch of creates): the state in
+ * use is read from the networks once, and each allocation reserves what it took, so the
+ * n-th network of a batch costs what the first does instead of another pass over all.
+ */
+export class NetworkAllocator {
+  private readonly names = new Set<string>();
+  private ingress: Network | { spec: NetworkSpec; id: string } | undefined;
+  private readonly space: SubnetSpace;
+  private readonly vnis = new Set<number>();
+  private nextVni: number;
+  private readonly vniRange: VniRange;
+
+  constructor(input: AllocationInput) {
+    const { networks, pools } = input;
+    this.vniRange = input.vniRange ?? DEFAULT_VNI_RANGE;
+    for (const n of networks) {
+      this.names.add(fold(n.spec.name));
+      if (n.spec.ingress && !this.ingress) this.ingress = n;
+      if (n.driverState) this.vnis.add(n.driverState.vni);
+    }
+    this.space = new SubnetSpace(usedSubnets(networks.map((n) => ({ name: n.spec.name, ipam: n.ipam }))), pools);
+    this.nextVni = this.vniRange.min;
   }
-  if (spec.ingress) {
-    const other = networks.find((n) => n.spec.ingress);
-    if (other) throw new TsswarmError('Conflict', `ingress network ${other.spec.name} (${other.id}) is already present; a swarm has one`);
+
+  allocate(spec: NetworkSpec): NetworkContent {
+    if (this.names.has(fold(spec.name))) throw new TsswarmError('NameExists', `network with name ${spec.name} already exists`);
+    if (spec.ingress && this.ingress) {
+      throw new TsswarmError('Conflict', `ingress network ${this.ingress.spec.name} (${this.ingress.id}) is already present; a swarm has one`);
+    }
+    const asked = requestedVni(spec.driverConfiguration.options);
+    const vni = asked === undefined ? this.lowestVni() : checkRequestedVni(asked, this.vnis, this.vniRange);
+    // Subnets last: assign reserves them, so nothing after it may fail.
+    const requested = spec.ipamOptions?.configs ?? [];
+    const configs: IPAMConfig[] = requested.length === 0
+      ? [this.space.assign(undefined, spec.name)]
+      : this.assignAll(requested, spec.name);
+    this.names.add(fold(spec.name));
+    this.vnis.add(vni);
+    if (spec.ingress) this.ingress = { spec, id: '' };
+    const ipamDriver = spec.ipamOptions?.driver.options
+      ? { name: DEFAULT_IPAM_DRIVER, options: { ...spec.ipamOptions.driver.options } }
+      : { name: DEFAULT_IPAM_DRIVER };
+    return {
+      spec,
+      driverState: {
+        name: OVERLAY_DRIVER,
+        vni,
+        options: { ...spec.driverConfiguration.options, [VXLANID_OPTION]: String(vni) },
+      },
+      ipam: { driver: ipamDriver, configs },
+    };
   }
 
-  // One space for all the network's subnets, so they cannot overlap each other either.
-  const space = new SubnetSpace(usedSubnets(networks.map((n) => ({ name: n.spec.name, ipam: n.ipam }))), pools);
-  const requested = spec.ipamOptions?.configs ?? [];
-  const configs: IPAMConfig[] = requested.length === 0
-    ? [space.assign(undefined, spec.name)]
-    : requested.map((c) => space.assign(c, spec.name));
+  /** Several subnets for one network: all or none, so a failed batch member leaves no reservation behind. */
+  private assignAll(requested: readonly IPAMConfig[], name: string): IPAMConfig[] {
+    // One space for all the network's subnets, so they cannot overlap each other either;
+    // a trial on a copy first, so that a failure part-way reserves nothing in the real one.
+    this.space.clone().assignEach(requested, name);
+    return this.space.assignEach(requested, name);
+  }
 
-  const usedVnis: number[] = [];
-  for (const n of networks) if (n.driverState) usedVnis.push(n.driverState.vni);
-  const asked = requestedVni(spec.driverConfiguration.options);
-  const vni = asked === undefined ? allocateVni(usedVnis, vniRange) : checkRequestedVni(asked, usedVnis, vniRange);
+  private lowestVni(): number {
+    while (this.nextVni <= this.vniRange.max && this.vnis.has(this.nextVni)) this.nextVni++;
+    if (this.nextVni > this.vniRange.max) return allocateVni(this.vnis, this.vniRange);
+    return this.nextVni;
+  }
+}
 
-  const ipamDriver = spec.ipamOptions?.driver.options
-    ? { name: DEFAULT_IPAM_DRIVER, options: { ...spec.ipamOptions.driver.options } }
-    : { name: DEFAULT_IPAM_DRIVER };
-  return {
-    spec,
-    driverState: {
-      name: OVERLAY_DRIVER,
-      vni,
-      options: { ...spec.driverConfiguration.options, [VXLANID_OPTION]: String(vni) },
-    },
-    ipam: { driver: ipamDriver, configs },
-  };
+function fold(s: string): string {
+  return s.replace(/[A-Z]+/g, (m) => m.toLowerCase());
 }

@@ -17,7 +17,7 @@ import { TsswarmError } from '../../shared/errors.js';
 import type { VniRange } from '../allocator/vni.js';
 import { CLUSTER_NAME } from '../cluster.js';
 import type { Failure, Network, NetworkSpec, Store, TxnRequest } from '../store/index.js';
-import { allocateNetwork, poolsOf } from './allocate.js';
+import { NetworkAllocator, allocateNetwork, poolsOf } from './allocate.js';
 import { CREATE_ATTEMPTS, CREATE_BACKOFF_CAP_MS, CREATE_BACKOFF_MS } from './defaults.js';
 import { listFilter, needsUsage, pruneFilter, type NetworkFilters } from './filters.js';
 import { checkCreateRequest, type CreateNetworkRequest } from './request.js';
@@ -39,6 +39,15 @@ export interface NetworkServiceOptions {
   onRetry?: (attempt: number, reason: string) => void;
 }
 
+interface Waiting {
+  spec: NetworkSpec;
+  resolve: (n: Network) => void;
+  reject: (e: unknown) => void;
+}
+
+/** Creates per transaction: well under the store's 1000 ops and 1.5 MiB per command. */
+const MAX_BATCH = 128;
+
 function storeFailure(f: Failure): TsswarmError {
   return new TsswarmError(f.error.code, f.error.message);
 }
@@ -54,8 +63,9 @@ export class NetworkService {
   private readonly vniRange: VniRange | undefined;
   private readonly now: () => number;
   private readonly onRetry: ((attempt: number, reason: string) => void) | undefined;
-  /** Tail of the queue of local creates. */
-  private queue: Promise<unknown> = Promise.resolve();
+  /** Local creates not yet allocated; one pass at a time takes them (see pump). */
+  private waiting: Waiting[] = [];
+  private pumping = false;
 
   constructor(
     private readonly store: Store,
@@ -77,9 +87,65 @@ export class NetworkService {
    */
   async create(req: CreateNetworkRequest): Promise<Network> {
     const spec = checkCreateRequest(req);
-    const run = this.queue.then(() => this.allocateAndCommit(spec));
-    this.queue = run.catch(() => undefined);
-    return run;
+    return new Promise((resolve, reject) => {
+      this.waiting.push({ spec, resolve, reject });
+      void this.pump();
+    });
+  }
+
+  /**
+   * Creates waiting while a commit is in flight leave together: one allocation pass and
+   * one transaction for the lot, so throughput grows with concurrency instead of being
+   * one Raft commit per network.
+   */
+  private async pump(): Promise<void> {
+    if (this.pumping) return;
+    this.pumping = true;
+    try {
+      while (this.waiting.length > 0) {
+        const batch = this.waiting.splice(0, MAX_BATCH);
+        if (batch.length === 1) {
+          const w = batch[0]!;
+          await this.allocateAndCommit(w.spec).then(w.resolve, w.reject);
+        } else {
+          await this.allocateBatch(batch);
+        }
+      }
+    } finally {
+      this.pumping = false;
+    }
+  }
+
+  private async allocateBatch(batch: Waiting[]): Promise<void> {
+    const cluster = await this.store.getByName('clusters', CLUSTER_NAME);
+    const { objects: networks } = await this.store.list('networks');
+    const allocator = new NetworkAllocator({ networks, pools: poolsOf(cluster), vniRange: this.vniRange });
+    const ops: TxnRequest[] = [];
+    if (cluster) ops.push({ op: 'update', collection: 'clusters', id: cluster.id, expectVersion: cluster.version, change: {} });
+    const placed: Waiting[] = [];
+    for (const w of batch) {
+      try {
+        // The allocator reserves what it hands out, so later members of the batch cannot take it again.
+        const content = allocator.allocate(w.spec);
+        ops.push({ op: 'create', collection: 'networks', content });
+        placed.push(w);
+      } catch (e) {
+        w.reject(e);
+      }
+    }
+    if (placed.length === 0) return;
+    const r = await this.store.transact(ops);
+    if (r.ok) {
+      const made = r.changes.filter((c) => c.collection === 'networks');
+      placed.forEach((w, i) => {
+        const c = made[i];
+        if (c && c.collection === 'networks') w.resolve(c.object);
+        else w.reject(new Error('network create: the transaction made fewer networks than asked'));
+      });
+      return;
+    }
+    // A lost race or one bad apple: each goes again on its own, with the usual retries.
+    for (const w of placed) await this.allocateAndCommit(w.spec).then(w.resolve, w.reject);
   }
 
   private async allocateAndCommit(spec: NetworkSpec): Promise<Network> {

@@ -39,7 +39,7 @@ const SIGN = { name: 'ECDSA', hash: 'SHA-256' } as const;
 const DAY_MS = 24 * 60 * 60 * 1000;
 // Certificates start a little in the past so that a peer whose clock runs
 // slightly behind does not reject a certificate issued a moment ago.
-const BACKDATE_MS = 5 * 60 * 1000;
+export const BACKDATE_MS = 5 * 60 * 1000;
 // Swarm's root CA lives 20 years.
 const CA_DAYS = 20 * 365;
 

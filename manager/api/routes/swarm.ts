@@ -63,7 +63,7 @@ export const swarmRoutes = (ctx: ApiContext): FastifyPluginAsync => async (app) 
     if (b.EncryptionConfig?.AutoLockManagers) throw new TsswarmError('Invalid', 'autolock is not supported by tsswarm: manager keys are not encrypted at rest');
     const expiryNs = b.CAConfig?.NodeCertExpiry;
     // Swarm's floor: a certificate must outlive the time it takes to renew one.
-    if (expiryNs !== undefined && expiryNs !== 0 && expiryNs < 3600e9 && !process.env['TSSWARM_ALLOW_SHORT_CERTS']) {
+    if (expiryNs !== undefined && expiryNs !== 0 && expiryNs < 3600e9) {
       throw new TsswarmError('Invalid', 'node certificate expiry must be at least 1 hour');
     }
     const hb = b.Dispatcher?.HeartbeatPeriod;

@@ -107,10 +107,16 @@ test('issueNodeCert refuses bad requests', async () => {
 test('renewal is due once less than half the lifetime remains', async () => {
   const { certPem } = await ca.issueNodeCert({ nodeId: 'n', role: 'worker', clusterId: 'cluster-1', publicKeyPem: node.publicKeyPem });
   const { notBefore, notAfter } = certInfo(certPem);
-  const mid = notBefore.getTime() + (notAfter.getTime() - notBefore.getTime()) / 2;
+  // Lifetime counts from issue, not from the backdated notBefore (5 minutes of clock-skew slack).
+  const issued = notBefore.getTime() + 5 * 60_000;
+  const mid = issued + (notAfter.getTime() - issued) / 2;
   assert.equal(needsRenewal(certPem, new Date()), false);
   assert.equal(needsRenewal(certPem, new Date(mid - 60_000)), false);
   assert.equal(needsRenewal(certPem, new Date(mid + 60_000)), true);
   assert.equal(needsRenewal(certPem, new Date(notAfter.getTime() + DAY)), true);
   assert.equal(ca.needsRenewal(certPem, new Date(mid + 60_000)), true);
+  // A short-lived certificate is not due at once just because of the backdating.
+  const short = (await ca.issueNodeCert({ nodeId: 'n', role: 'worker', clusterId: 'cluster-1', publicKeyPem: node.publicKeyPem, days: 60 / 86_400 })).certPem;
+  assert.equal(needsRenewal(short, new Date(Date.now() + 20_000)), false);
+  assert.equal(needsRenewal(short, new Date(Date.now() + 40_000)), true);
 });

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 
 import { parseAddressPools } from '../../../manager/allocator/subnets.js';
-import { allocateNetwork, poolsOf } from '../../../manager/networks/allocate.js';
+import { NetworkAllocator, allocateNetwork, poolsOf } from '../../../manager/networks/allocate.js';
 import { listFilter, parseUntil, pruneFilter } from '../../../manager/networks/filters.js';
 import { checkCreateRequest, type CreateNetworkRequest } from '../../../manager/networks/request.js';
 import { resolveNetwork } from '../../../manager/networks/resolve.js';
@@ -240,5 +240,32 @@ describe('networkView', () => {
     assert.equal(rfc3339Nano('2024-01-02T03:04:05.678Z'), '2024-01-02T03:04:05.678Z');
     assert.equal(rfc3339Nano('2024-01-02T03:04:05.670Z'), '2024-01-02T03:04:05.67Z');
     assert.equal(rfc3339Nano('2024-01-02T03:04:05.000Z'), '2024-01-02T03:04:05Z');
+  });
+});
+
+describe('NetworkAllocator (one batch of creates)', () => {
+  it('hands each member of a batch what the one-at-a-time path would, and reserves it', () => {
+    const existing = [make({ name: 'first' })];
+    const a = new NetworkAllocator({ networks: existing, pools });
+    const x = a.allocate(checkCreateRequest({ name: 'x' }));
+    const y = a.allocate(checkCreateRequest({ name: 'y' }));
+    assert.equal(x.ipam?.configs[0]?.subnet, '10.0.1.0/24');
+    assert.equal(y.ipam?.configs[0]?.subnet, '10.0.2.0/24');
+    assert.equal(x.driverState?.vni, 4097);
+    assert.equal(y.driverState?.vni, 4098);
+    const oneByOne = allocateNetwork(checkCreateRequest({ name: 'y' }), { networks: [...existing, stored(x)], pools });
+    assert.deepEqual(oneByOne.ipam, y.ipam);
+  });
+
+  it('refuses a name or subnet taken earlier in the batch, and a failed member reserves nothing', () => {
+    const a = new NetworkAllocator({ networks: [], pools });
+    a.allocate(checkCreateRequest({ name: 'Web', ipam: { configs: [{ subnet: '10.5.0.0/24' }] } }));
+    assert.throws(() => a.allocate(checkCreateRequest({ name: 'web' })), failsWith('NameExists', /already exists/));
+    assert.throws(() => a.allocate(checkCreateRequest({ name: 'other', ipam: { configs: [{ subnet: '10.5.0.128/25' }] } })), failsWith('Conflict', /overlaps with 10\.5\.0\.0\/24 of network Web/));
+    // Two subnets of which the second clashes: the first must not stay reserved.
+    assert.throws(() => a.allocate(checkCreateRequest({ name: 'pair', ipam: { configs: [{ subnet: '10.6.0.0/24' }, { subnet: '10.5.0.0/26' }] } })), failsWith('Conflict', /overlaps/));
+    const after = a.allocate(checkCreateRequest({ name: 'later', ipam: { configs: [{ subnet: '10.6.0.0/24' }] } }));
+    assert.equal(after.ipam?.configs[0]?.subnet, '10.6.0.0/24');
+    assert.equal(after.driverState?.vni, 4097);
   });
 });
