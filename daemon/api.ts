@@ -4,7 +4,8 @@
 // `node ls` works without the user knowing which manager leads.
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import os from 'node:os';
-import { TsswarmError, httpStatus } from '../shared/errors.js';
+import { TsswarmError } from '../shared/errors.js';
+import { dockerErrors } from '../manager/api/docker-errors.js';
 import type { Daemon, InitRequest, JoinRequestBody } from './daemon.js';
 
 /** The Engine API version whose shapes we follow; docker clients negotiate down to it. */
@@ -32,20 +33,7 @@ export async function buildDaemonApi(d: Daemon, version: string): Promise<Fastif
   app.removeAllContentTypeParsers();
   app.addContentTypeParser('*', { parseAs: 'buffer' }, (_req, b, done) => done(null, b));
 
-  // The docker client parses an error's message only if the type is exactly "application/json".
-  app.addHook('onSend', async (_req, reply, payload) => {
-    const ct = reply.getHeader('content-type');
-    if (typeof ct === 'string' && ct.startsWith('application/json;')) void reply.header('content-type', 'application/json');
-    return payload;
-  });
-  app.setErrorHandler((err, _req, reply) => {
-    if (err instanceof TsswarmError) {
-      void reply.status(httpStatus(err.code)).send({ message: err.message });
-      return;
-    }
-    const e = err as { statusCode?: number; message: string };
-    void reply.status(e.statusCode ?? 500).send({ message: e.message });
-  });
+  dockerErrors(app);
 
   const swarmHeader = (): string => {
     const s = d.localState();

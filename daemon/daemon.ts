@@ -3,6 +3,7 @@
 // session (the cluster's desired role) and are carried out here one at a time.
 import os from 'node:os';
 import { Manager, type ManagerIdentity } from '../manager/manager.js';
+import { serveForwarded } from '../manager/control/service.js';
 import { ClusterCA, caDigest, generateNodeKey, makeJoinToken, needsRenewal, parseJoinToken, verifyCaPin } from '../manager/ca/index.js';
 import { newClusterContent, getCluster, DEFAULT_DATA_PATH_PORT } from '../manager/cluster.js';
 import { parseAddressPools } from '../manager/allocator/subnets.js';
@@ -145,15 +146,7 @@ export class Daemon {
         this.log(`forwarding to the leader at ${leader.addr} failed (${(e as Error).message}); serving locally`);
       }
     }
-    if (this.manager) {
-      const res = await this.manager.api.inject({
-        method: req.method as 'GET',
-        url: req.url,
-        payload: req.body.length > 0 ? req.body : undefined,
-        headers: req.contentType ? { 'content-type': req.contentType } : {},
-      });
-      return { status: res.statusCode, body: res.rawPayload, contentType: String(res.headers['content-type'] ?? '') };
-    }
+    if (this.manager) return serveForwarded(this.manager.api, req);
     if (!this.session) throw new TsswarmError('Unavailable', 'this node has no session with the managers yet');
     return this.session.forward(req);
   }

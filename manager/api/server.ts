@@ -4,7 +4,7 @@
 
 import Fastify, { type FastifyInstance } from 'fastify';
 import type { ManagerContext } from '../context.js';
-import { TsswarmError, httpStatus } from '../../shared/errors.js';
+import { dockerErrors } from './docker-errors.js';
 import { configRoutes } from './routes/configs.js';
 import { raftRoutes } from './routes/raft.js';
 import { swarmRoutes } from './routes/swarm.js';
@@ -26,25 +26,7 @@ export async function buildApi(ctx: ApiContext): Promise<FastifyInstance> {
     bodyLimit: 2 * 1024 * 1024,
     rewriteUrl: (req) => (req.url ?? '/').replace(VERSION_PREFIX, ''),
   });
-  // The docker client parses an error's message only if the type is exactly "application/json".
-  app.addHook('onSend', async (_req, reply, payload) => {
-    const ct = reply.getHeader('content-type');
-    if (typeof ct === 'string' && ct.startsWith('application/json;')) void reply.header('content-type', 'application/json');
-    return payload;
-  });
-  app.setErrorHandler((err, _req, reply) => {
-    if (err instanceof TsswarmError) {
-      const message = err.code === 'Unavailable' && !ctx.leader() ? quorumLossMessage(ctx, err.message) : err.message;
-      void reply.status(httpStatus(err.code)).send({ message });
-      return;
-    }
-    const e = err as { validation?: unknown; statusCode?: number; message: string };
-    if (e.validation) {
-      void reply.status(400).send({ message: `invalid request: ${e.message}` });
-      return;
-    }
-    void reply.status(e.statusCode ?? 500).send({ message: e.message });
-  });
+  dockerErrors(app, (err) => (err.code === 'Unavailable' && !ctx.leader() ? quorumLossMessage(ctx, err.message) : err.message));
   app.get('/_ping', async (_req, reply) => reply.type('text/plain').send('OK'));
   await app.register(raftRoutes(ctx));
   await app.register(configRoutes(ctx));

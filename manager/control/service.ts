@@ -8,6 +8,18 @@ import { checkRemovalKeepsQuorum } from '../roles/quorum.js';
 import { TsswarmError } from '../../shared/errors.js';
 import type { Empty, ForwardRequest, ForwardResponse, RaftJoinRequest, RaftJoinResponse } from '../../shared/control/proto.js';
 
+/** Replays a forwarded Engine API call into this manager's API, in-process. */
+export async function serveForwarded(api: FastifyInstance, req: ForwardRequest): Promise<ForwardResponse> {
+  const res = await api.inject({
+    // inject's method type lists the verbs; ours comes from a real HTTP request line.
+    method: req.method as 'GET',
+    url: req.url,
+    payload: req.body.length > 0 ? req.body : undefined,
+    headers: req.contentType ? { 'content-type': req.contentType } : {},
+  });
+  return { status: res.statusCode, body: res.rawPayload, contentType: String(res.headers['content-type'] ?? '') };
+}
+
 export function notLeader(ctx: ManagerContext): TsswarmError {
   const leader = ctx.leader();
   return Object.assign(
@@ -28,13 +40,7 @@ export function controlService(ctx: ManagerContext, control: ControlServer, api:
   return {
     Forward: ControlServer.unary<ForwardRequest, ForwardResponse>(async (req, call) => {
       control.identify(call);
-      const res = await api().inject({
-        method: req.method as 'GET',
-        url: req.url,
-        payload: req.body.length > 0 ? req.body : undefined,
-        headers: req.contentType ? { 'content-type': req.contentType } : {},
-      });
-      return { status: res.statusCode, body: res.rawPayload, contentType: String(res.headers['content-type'] ?? '') };
+      return serveForwarded(api(), req);
     }),
 
     RaftJoin: ControlServer.unary<RaftJoinRequest, RaftJoinResponse>(async (req, call) => {

@@ -1,27 +1,16 @@
 // The /networks routes through fastify's inject, with the API's error handler.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { dockerErrors } from '../../../manager/api/docker-errors.js';
 import Fastify, { type FastifyInstance, type LightMyRequestResponse } from 'fastify';
 
 import { networkRoutes } from '../../../manager/api/routes/networks.js';
-import { TsswarmError, httpStatus } from '../../../shared/errors.js';
 import { serviceOn, stateBytes, world, type World } from './helpers.js';
 
 /** As manager/api/server.ts handles errors (minus the quorum-loss wording, which needs Raft). */
 async function buildApp(w: World): Promise<FastifyInstance> {
   const app = Fastify({ logger: false });
-  app.setErrorHandler((err, _req, reply) => {
-    if (err instanceof TsswarmError) {
-      void reply.status(httpStatus(err.code)).send({ message: err.message });
-      return;
-    }
-    const e = err as { validation?: unknown; statusCode?: number; message: string };
-    if (e.validation) {
-      void reply.status(400).send({ message: `invalid request: ${e.message}` });
-      return;
-    }
-    void reply.status(e.statusCode ?? 500).send({ message: e.message });
-  });
+  dockerErrors(app);
   await app.register(networkRoutes({ store: w.store }));
   return app;
 }
