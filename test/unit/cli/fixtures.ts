@@ -100,3 +100,24 @@ export function config(id: string, name: string, createdAt: string, updatedAt: s
     Spec: { Name: name, Labels: { env: 'prod' }, Data: Buffer.from('payload here').toString('base64') },
   };
 }
+
+/** What the CLI sends for `network create -d overlay --attachable --subnet … -o encrypted …` (checked in network.test.ts; the networks routes test feeds it to the real routes). */
+export const CLI_BODY = {
+  Name: 'mynet',
+  Driver: 'overlay',
+  Internal: false,
+  Attachable: true,
+  Ingress: false,
+  EnableIPv6: false,
+  IPAM: {
+    Driver: 'default',
+    Config: [
+      { Subnet: '10.1.0.0/24', IPRange: '10.1.0.128/25', Gateway: '10.1.0.254' },
+      { Subnet: '10.2.0.0/24', Gateway: '10.2.0.1' },
+    ],
+    Options: {},
+  },
+  Options: { encrypted: '', 'com.docker.network.driver.mtu': '1400' },
+  Labels: { team: 'net', tier: '' },
+  CheckDuplicate: true,
+};

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { withDaemon } from './fake-daemon.js';
 import { runCli } from './run.js';
-import { NET_ID_1, NET_ID_2, network } from './fixtures.js';
+import { CLI_BODY, NET_ID_1, NET_ID_2, network } from './fixtures.js';
 
 const INGRESS_ID = '1ngr3ss00000000000000000000000000000000000000000000000000000000a';
 const NETWORKS = [
@@ -28,25 +28,7 @@ test('network create sends docker\'s CreateRequest: subnets paired with their ga
     assert.equal(r.code, 0);
     assert.equal(r.out, `${NET_ID_1}\n`);
     assert.deepEqual(d.lines(), ['POST /networks/create']);
-    assert.deepEqual(d.requests[0]!.body, {
-      Name: 'mynet',
-      Driver: 'overlay',
-      Internal: false,
-      Attachable: true,
-      Ingress: false,
-      EnableIPv6: false,
-      IPAM: {
-        Driver: 'default',
-        Config: [
-          { Subnet: '10.1.0.0/24', IPRange: '10.1.0.128/25', Gateway: '10.1.0.254' },
-          { Subnet: '10.2.0.0/24', Gateway: '10.2.0.1' },
-        ],
-        Options: {},
-      },
-      Options: { encrypted: '', 'com.docker.network.driver.mtu': '1400' },
-      Labels: { team: 'net', tier: '' },
-      CheckDuplicate: true,
-    });
+    assert.deepEqual(d.requests[0]!.body, CLI_BODY);
   });
 });
 

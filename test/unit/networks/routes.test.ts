@@ -1,6 +1,7 @@
 // The /networks routes through fastify's inject, with the API's error handler.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { CLI_BODY } from '../cli/fixtures.js';
 import { dockerErrors } from '../../../manager/api/docker-errors.js';
 import Fastify, { type FastifyInstance, type LightMyRequestResponse } from 'fastify';
 
@@ -15,26 +16,6 @@ async function buildApp(w: World): Promise<FastifyInstance> {
   return app;
 }
 
-/** What the CLI sends for `network create -d overlay --attachable --subnet … -o encrypted …` (test/unit/cli/network.test.ts). */
-const CLI_BODY = {
-  Name: 'mynet',
-  Driver: 'overlay',
-  Internal: false,
-  Attachable: true,
-  Ingress: false,
-  EnableIPv6: false,
-  IPAM: {
-    Driver: 'default',
-    Config: [
-      { Subnet: '10.1.0.0/24', IPRange: '10.1.0.128/25', Gateway: '10.1.0.254' },
-      { Subnet: '10.2.0.0/24', Gateway: '10.2.0.1' },
-    ],
-    Options: {},
-  },
-  Options: { encrypted: '', 'com.docker.network.driver.mtu': '1400' },
-  Labels: { team: 'net', tier: '' },
-  CheckDuplicate: true,
-};
 
 describe('/networks', () => {
   let w: World;
