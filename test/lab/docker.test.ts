@@ -83,4 +83,14 @@ test('docker swarm init / join-token / join / node ls|inspect|promote|demote|rm 
     (await docker('m1', ['node', 'inspect', 'w1', '--format', '{{.Status.State}}'])).trim() === 'down');
   assert.equal((await docker('m1', ['node', 'rm', 'w1'])).trim(), 'w1');
   assert.doesNotMatch(await docker('m1', ['node', 'ls']), /\sw1\s/);
+
+  // The last manager may leave only with --force, which dissolves the swarm.
+  const noForce = await lab.docker('m1', ['swarm', 'leave']);
+  assert.notEqual(noForce.code, 0);
+  assert.match(noForce.stderr, /participating as a manager.*last manager.*--force/s);
+  assert.equal((await docker('m1', ['swarm', 'leave', '--force'])).trim(), 'Node left the swarm.');
+  assert.equal((await docker('m1', ['info', '--format', '{{.Swarm.LocalNodeState}}'])).trim(), 'inactive');
+  const gone = await lab.docker('m1', ['node', 'ls']);
+  assert.notEqual(gone.code, 0);
+  assert.match(gone.stderr, /not part of a swarm/);
 });
