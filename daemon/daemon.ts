@@ -4,6 +4,8 @@
 import os from 'node:os';
 import { Manager, type ManagerIdentity } from '../manager/manager.js';
 import { serveForwarded } from '../manager/control/service.js';
+import { checkAvailability } from '../manager/ca/service.js';
+import { swarmView } from '../manager/api/routes/swarm.js';
 import { ClusterCA, caDigest, generateNodeKey, makeJoinToken, needsRenewal, parseJoinToken, verifyCaPin } from '../manager/ca/index.js';
 import { newClusterContent, getCluster, DEFAULT_DATA_PATH_PORT } from '../manager/cluster.js';
 import { parseAddressPools } from '../manager/allocator/subnets.js';
@@ -34,7 +36,8 @@ export interface InitRequest {
   DefaultAddrPool?: string[];
   SubnetSize?: number;
   ForceNewCluster?: boolean;
-  Spec?: { CAConfig?: { NodeCertExpiry?: number }; Dispatcher?: { HeartbeatPeriod?: number } };
+  Availability?: string;
+  Spec?: { CAConfig?: { NodeCertExpiry?: number }; Dispatcher?: { HeartbeatPeriod?: number }; Orchestration?: { TaskHistoryRetentionLimit?: number } };
 }
 
 export interface JoinRequestBody {
@@ -43,6 +46,7 @@ export interface JoinRequestBody {
   DataPathAddr?: string;
   RemoteAddrs?: string[];
   JoinToken?: string;
+  Availability?: string;
 }
 
 export type LocalNodeState = 'inactive' | 'pending' | 'active' | 'error';
@@ -177,6 +181,16 @@ export class Daemon {
       parseAddressPools(pools, req.SubnetSize || undefined);
       const expiryNs = req.Spec?.CAConfig?.NodeCertExpiry;
       const certExpiryMs = expiryNs ? Math.round(expiryNs / 1e6) : undefined;
+      const availability = checkAvailability(req.Availability);
+      // Swarm's floors: certificates live at least an hour, heartbeats come at most every 100 ms.
+      if (certExpiryMs !== undefined && certExpiryMs < 3_600_000) throw new TsswarmError('Invalid', 'node certificate expiry must be at least 1 hour');
+      const hbNs = req.Spec?.Dispatcher?.HeartbeatPeriod;
+      const heartbeatPeriodMs = hbNs ? Math.round(hbNs / 1e6) : undefined;
+      if (heartbeatPeriodMs !== undefined && heartbeatPeriodMs < 100) throw new TsswarmError('Invalid', 'heartbeat period must be at least 100ms');
+      const taskHistoryLimit = req.Spec?.Orchestration?.TaskHistoryRetentionLimit;
+      if (taskHistoryLimit !== undefined && (!Number.isInteger(taskHistoryLimit) || taskHistoryLimit < 0)) {
+        throw new TsswarmError('Invalid', `invalid task history limit ${taskHistoryLimit}: want a non-negative integer`);
+      }
       this.pending = true;
       try {
         const nodeId = newId();
@@ -195,11 +209,11 @@ export class Daemon {
         const c = await m.store.create('clusters', newClusterContent({
           caCertPem: ca.certPem, caKeyPem: ca.keyPem, caCertHash: caDigest(ca.certPem),
           workerToken: makeJoinToken(ca.certPem), managerToken: makeJoinToken(ca.certPem),
-          defaultAddrPool: pools, subnetSize: req.SubnetSize || undefined, dataPathPort, certExpiryMs,
+          defaultAddrPool: pools, subnetSize: req.SubnetSize || undefined, dataPathPort, certExpiryMs, heartbeatPeriodMs, taskHistoryLimit,
         }), { id: clusterId });
         if (!c.ok) throw new TsswarmError(c.error.code, c.error.message);
         const n = await m.store.create('nodes', {
-          spec: { role: 'manager', availability: 'active' },
+          spec: { role: 'manager', availability },
           description: {
             hostname: this.hostname, platform: { architecture: this.description().architecture, os: 'linux' },
             resources: { nanoCPUs: this.description().nanoCpus, memoryBytes: this.description().memoryBytes },
@@ -274,6 +288,7 @@ export class Daemon {
         try {
           res = await client.call<JoinRequest, JoinResponse>('ca', 'Join', {
             token, publicKeyPem: key.publicKeyPem, description: this.description(), advertiseAddr: addrs.advertiseAddr, dataPathAddr: addrs.dataPathAddr,
+            availability: checkAvailability(req.Availability),
           }, { deadlineMs: 15_000 });
         } finally {
           client.close();
@@ -521,7 +536,9 @@ export class Daemon {
     if (!m) return undefined;
     const { objects } = await m.store.list('nodes');
     const c = await getCluster(m.store).catch(() => undefined);
-    return { nodes: objects.length, managers: objects.filter((n) => n.role === 'manager').length, cluster: c ? { ID: c.id, Version: { Index: c.version }, CreatedAt: c.createdAt, UpdatedAt: c.updatedAt } : undefined };
+    // As docker's /info: the swarm as /swarm shows it, but never the join tokens.
+    const cluster = c ? { ...swarmView(c), JoinTokens: undefined } : undefined;
+    return { nodes: objects.length, managers: objects.filter((n) => n.role === 'manager').length, cluster };
   }
 
   async stop(): Promise<void> {

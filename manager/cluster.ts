@@ -23,9 +23,16 @@ export const DEFAULT_DATA_PATH_PORT = 4789;
 export function newClusterContent(o: {
   caCertPem: string; caKeyPem: string; caCertHash: string; workerToken: string; managerToken: string;
   defaultAddrPool?: string[]; subnetSize?: number; dataPathPort?: number; certExpiryMs?: number;
+  heartbeatPeriodMs?: number; taskHistoryLimit?: number;
 }): ClusterContent {
+  const d = DEFAULT_CLUSTER_SPEC;
   return {
-    spec: { ...DEFAULT_CLUSTER_SPEC, caConfig: { nodeCertExpiryMs: o.certExpiryMs ?? DEFAULT_CLUSTER_SPEC.caConfig.nodeCertExpiryMs } },
+    spec: {
+      ...d,
+      orchestration: { taskHistoryRetentionLimit: o.taskHistoryLimit ?? d.orchestration.taskHistoryRetentionLimit },
+      dispatcher: { heartbeatPeriodMs: o.heartbeatPeriodMs ?? d.dispatcher.heartbeatPeriodMs },
+      caConfig: { nodeCertExpiryMs: o.certExpiryMs ?? d.caConfig.nodeCertExpiryMs },
+    },
     rootCA: { caCertPem: o.caCertPem, caKeyPem: o.caKeyPem, caCertHash: o.caCertHash, joinTokens: { worker: o.workerToken, manager: o.managerToken } },
     defaultAddrPool: o.defaultAddrPool && o.defaultAddrPool.length > 0 ? o.defaultAddrPool : [...DEFAULT_ADDR_POOLS],
     subnetSize: o.subnetSize ?? DEFAULT_SUBNET_SIZE,

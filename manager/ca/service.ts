@@ -6,7 +6,7 @@ import { ClusterCA } from './ca.js';
 import { caDigest, parseJoinToken, tokenMatches } from './tokens.js';
 import { ControlServer } from '../control/server.js';
 import { getCluster } from '../cluster.js';
-import { newId, type Cluster, type NodeContent } from '../store/index.js';
+import { newId, type Cluster, type NodeAvailability, type NodeContent } from '../store/index.js';
 import type { ManagerContext } from '../context.js';
 import { TsswarmError } from '../../shared/errors.js';
 import type { JoinRequest, JoinResponse, RenewRequest, RenewResponse, RootCA, Empty, NodeDescriptionMsg } from '../../shared/control/proto.js';
@@ -25,6 +25,13 @@ export function describe(d: NodeDescriptionMsg | undefined): NodeContent['descri
     resources: { nanoCPUs: Math.max(0, Number(d?.nanoCpus ?? 0)), memoryBytes: Math.max(0, Number(d?.memoryBytes ?? 0)) },
     engine: { engineVersion: d?.engineVersion ?? '' },
   };
+}
+
+/** `--availability` of init and join; empty means active. */
+export function checkAvailability(v: string | undefined): NodeAvailability {
+  if (!v) return 'active';
+  if (v === 'active' || v === 'pause' || v === 'drain') return v;
+  throw new TsswarmError('Invalid', `invalid availability "${v}": want active, pause or drain`);
 }
 
 export function caService(ctx: ManagerContext, control: ControlServer): grpc.UntypedServiceImplementation {
@@ -47,10 +54,11 @@ export function caService(ctx: ManagerContext, control: ControlServer): grpc.Unt
       if (!role) {
         throw new TsswarmError('Refused', 'the join token was not accepted: it is wrong or has been rotated; get the current one on a manager with `tsswarm swarm join-token worker` (or manager)');
       }
+      const availability = checkAvailability(req.availability);
       const nodeId = newId();
       const { certPem } = await ca.issueNodeCert({ nodeId, role, clusterId: c.id, publicKeyPem: req.publicKeyPem, days: certDays(c) });
       const r = await ctx.store.create('nodes', {
-        spec: { role, availability: 'active' },
+        spec: { role, availability },
         description: describe(req.description),
         status: { state: 'unknown', message: 'joined; waiting for its first heartbeat', addr: req.dataPathAddr || undefined },
         // A manager's Raft membership, and so its role in effect, starts when it joins Raft.

@@ -12,6 +12,7 @@ export interface NodeDescriptionMsg {
 }
 export interface JoinRequest {
   token: string; publicKeyPem: string; description: NodeDescriptionMsg; advertiseAddr: string; dataPathAddr: string;
+  availability?: string;
 }
 export interface JoinResponse {
   nodeId: string; certPem: string; caCertPem: string; clusterId: string; role: string;
