@@ -54,6 +54,9 @@ export type LocalNodeState = 'inactive' | 'pending' | 'active' | 'error';
 const NOT_IN_SWARM = 'This node is not part of a swarm. Use "tsswarm swarm init" or "tsswarm swarm join" to connect this node to a swarm and try again.';
 const ALREADY_IN_SWARM = 'This node is already part of a swarm. Use "tsswarm swarm leave" to leave this swarm and join another one.';
 
+/** A forwarded call's budget: a write commits in milliseconds, and Raft gives up on one after 5 s. */
+const FORWARD_DEADLINE_MS = 10_000;
+
 const roleOfCert = (pem: string): 'manager' | 'worker' => (certInfo(pem).ou === 'swarm-manager' ? 'manager' : 'worker');
 
 export class Daemon {
@@ -144,7 +147,7 @@ export class Daemon {
       // The leader serves every call: its reads need no extra round trip and its allocators
       // see every write first, so concurrent creates do not collide across managers.
       try {
-        return await this.leaderClient(leader.addr).call<ForwardRequest, ForwardResponse>('control', 'Forward', req, { deadlineMs: 10_000 });
+        return await this.leaderClient(leader.addr).call<ForwardRequest, ForwardResponse>('control', 'Forward', { ...req, deadlineUnixMs: Date.now() + FORWARD_DEADLINE_MS }, { deadlineMs: FORWARD_DEADLINE_MS });
       } catch (e) {
         if ((e as TsswarmError).code !== 'Unavailable') throw e;
         this.log(`forwarding to the leader at ${leader.addr} failed (${(e as Error).message}); serving locally`);

@@ -72,6 +72,8 @@ export class Manager {
       server: control.server,
       authorize: control.authorizeRaft,
       forceNewCluster: o.forceNewCluster,
+      // The store deduplicates by request id, so a write re-proposed to a new leader applies once.
+      reproposeOnLeaderChange: true,
       bootstrap: o.bootstrap,
       peers: o.peers,
       snapshotEvery: o.snapshotEvery,

@@ -40,6 +40,9 @@ export function controlService(ctx: ManagerContext, control: ControlServer, api:
   return {
     Forward: ControlServer.unary<ForwardRequest, ForwardResponse>(async (req, call) => {
       control.identify(call);
+      if (req.deadlineUnixMs && Date.now() > req.deadlineUnixMs) {
+        throw new TsswarmError('Timeout', `the forwarded call arrived ${Date.now() - req.deadlineUnixMs} ms after its caller gave up; not executed`);
+      }
       return serveForwarded(api(), req);
     }),
 

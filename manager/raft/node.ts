@@ -62,6 +62,13 @@ export interface RaftNodeOptions {
    * committed entries, as etcd's --force-new-cluster does.
    */
   forceNewCluster?: boolean;
+  /**
+   * When a new leader appears, propose again every write still waiting. A follower
+   * forwards proposals to the leader it knows; if that leader has just died they are
+   * lost, and the caller would wait out its timeout. Only for applications that
+   * deduplicate a payload applied twice (the store files results by request id).
+   */
+  reproposeOnLeaderChange?: boolean;
   /** First start of a new cluster: the initial voters and their addresses. Ignored if the data dir has state. */
   bootstrap?: Members;
   /** Addresses of existing members, for a member that joins an existing cluster. */
@@ -78,6 +85,7 @@ export interface RaftNodeOptions {
 }
 
 interface PendingProposal {
+  data: Uint8Array;
   resolve: (r: unknown) => void;
   reject: (e: Error) => void;
   timer: NodeJS.Timeout;
@@ -342,6 +350,7 @@ export class RaftNode {
 
   private noteSoftState(lead: NodeId, role: Role): void {
     const changed = lead !== this.lead || role !== this.role;
+    const newLeader = lead !== this.lead;
     this.lead = lead;
     this.role = role;
     if (!changed) return;
@@ -351,6 +360,10 @@ export class RaftNode {
       const parked = this.parked;
       this.parked = [];
       for (const p of parked) this.submit(p.data, p.requestId);
+      if (this.opts.reproposeOnLeaderChange && newLeader) {
+        const queued = new Set([...parked, ...this.outbox].map((p) => p.requestId));
+        for (const [requestId, p] of this.proposals) if (!queued.has(requestId)) this.submit(p.data, requestId);
+      }
       for (const w of this.leaderWaiters.splice(0)) w();
       // Reads sent while no leader was known were dropped by the core; ask again.
       for (const w of this.reads.values()) if (w.index < 0) this.raw.readIndex(Buffer.from(w.ctx, 'hex'));
@@ -459,7 +472,7 @@ export class RaftNode {
         this.outbox = this.outbox.filter((p) => p.requestId !== requestId);
         reject(this.unavailable('the write was not committed in time'));
       }, this.opts.requestTimeoutMs);
-      this.proposals.set(requestId, { resolve, reject, timer });
+      this.proposals.set(requestId, { data, resolve, reject, timer });
       this.submit(data, requestId);
     });
   }

@@ -24,7 +24,7 @@ export interface HeartbeatRequest { description: NodeDescriptionMsg; dataPathAdd
 export interface HeartbeatResponse {
   periodMs: number; managers: Peer[]; leaderId: string; desiredRole: string; raftMember: boolean; clusterId: string;
 }
-export interface ForwardRequest { method: string; url: string; body: Buffer; contentType: string }
+export interface ForwardRequest { method: string; url: string; body: Buffer; contentType: string; deadlineUnixMs?: number }
 export interface ForwardResponse { status: number; body: Buffer; contentType: string }
 export interface RaftJoinRequest { addr: string }
 export interface RaftJoinResponse { members: Peer[] }

@@ -121,7 +121,8 @@ export class Session {
       try {
         const client = addr === this.target ? this.connect(addr) : ManagerClient.pinned(addr, this.o.caPem, this.o.identity());
         try {
-          return await client.call<ForwardRequest, ForwardResponse>('control', 'Forward', req, { deadlineMs: 30_000 });
+          // A worker's call carries its deadline, so a late arrival is not executed (see control.proto).
+          return await client.call<ForwardRequest, ForwardResponse>('control', 'Forward', { ...req, deadlineUnixMs: Date.now() + 30_000 }, { deadlineMs: 30_000 });
         } finally {
           if (client !== this.client) client.close();
         }
