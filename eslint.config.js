@@ -27,4 +27,16 @@ export default tseslint.config(
       'no-restricted-globals': ['error', 'setTimeout', 'setInterval', 'setImmediate', 'process'],
     },
   },
+  {
+    // The gossip core must stay pure as well: time arrives as `now`, randomness as opts.rand.
+    files: ['worker/gossip/core/**/*.ts', 'worker/gossip/codec.ts', 'worker/gossip/config.ts'],
+    rules: {
+      'no-restricted-imports': ['error', { patterns: ['node:*', 'fs', 'net', 'dgram', 'crypto', 'level', '@grpc/*'] }],
+      'no-restricted-properties': ['error',
+        { object: 'Date', property: 'now', message: 'the gossip core has no clock; use the now argument' },
+        { object: 'Math', property: 'random', message: 'the gossip core has no randomness of its own; use opts.rand' },
+        { object: 'performance', property: 'now', message: 'the gossip core has no clock' }],
+      'no-restricted-globals': ['error', 'setTimeout', 'setInterval', 'setImmediate', 'process', 'Date', 'performance', 'Buffer'],
+    },
+  },
 );
