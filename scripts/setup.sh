@@ -12,6 +12,9 @@ command -v ip >/dev/null 2>&1 || need+=(iproute2)
 command -v ss >/dev/null 2>&1 || need+=(iproute2)
 # The lab's demo and tests ping between hosts (namespaces) over the underlay.
 command -v ping >/dev/null 2>&1 || need+=(iputils-ping)
+# The wire test decodes the underlay with tshark; bench:dataplane measures with iperf3.
+command -v tshark >/dev/null 2>&1 || need+=(tshark)
+command -v iperf3 >/dev/null 2>&1 || need+=(iperf3)
 if [ "${#need[@]}" -gt 0 ]; then
   echo "setup: installing Debian packages: ${need[*]}" >&2
   export DEBIAN_FRONTEND=noninteractive
