@@ -10,6 +10,7 @@ import { raftRoutes } from './routes/raft.js';
 import { swarmRoutes } from './routes/swarm.js';
 import { nodeRoutes } from './routes/nodes.js';
 import { networkRoutes } from './routes/networks.js';
+import { endpointRoutes } from './routes/endpoints.js';
 import { quorumLossMessage } from './quorum-message.js';
 
 export interface ApiContext extends ManagerContext {
@@ -33,5 +34,6 @@ export async function buildApi(ctx: ApiContext): Promise<FastifyInstance> {
   await app.register(swarmRoutes(ctx));
   await app.register(nodeRoutes(ctx));
   await app.register(networkRoutes(ctx));
+  await app.register(endpointRoutes(ctx));
   return app;
 }

@@ -202,7 +202,8 @@ export class NetworkService {
     const network = resolveNetwork(ref, objects);
     const user = (await this.users(objects)).get(network.id);
     if (user) throw new TsswarmError('Refused', inUseMessage(network, user));
-    const r = await this.store.delete('networks', network.id);
+    // At the version checked: an attach that lands in between bumps it, and the delete fails rather than orphan it.
+    const r = await this.store.delete('networks', network.id, network.version);
     if (!r.ok) {
       if (r.error.code === 'NotFound') throw new TsswarmError('NotFound', `network ${ref} not found`);
       throw storeFailure(r);
@@ -221,7 +222,7 @@ export class NetworkService {
     const removed: Network[] = [];
     for (const n of [...objects].sort(byName)) {
       if (n.spec.ingress || users.has(n.id) || !match(n)) continue;
-      const r = await this.store.delete('networks', n.id);
+      const r = await this.store.delete('networks', n.id, n.version);
       if (r.ok) removed.push(n);
       else if (r.error.code !== 'NotFound') throw storeFailure(r); // NotFound: someone else removed it first
     }
@@ -231,7 +232,8 @@ export class NetworkService {
   private async users(networks: readonly Network[]): Promise<Map<string, NetworkUser>> {
     const { objects: services } = await this.store.list('services');
     const { objects: tasks } = await this.store.list('tasks');
-    return networkUsers(networks, services, tasks);
+    const { objects: endpoints } = await this.store.list('endpoints');
+    return networkUsers(networks, services, tasks, endpoints);
   }
 }
 

@@ -1,12 +1,22 @@
 // A stored network as the Docker Engine API shows it (GET /networks and /networks/{id}).
 
-import type { Labels, Network } from '../store/index.js';
+import type { Endpoint, Labels, Network } from '../store/index.js';
 import { DEFAULT_IPAM_DRIVER } from './defaults.js';
 
 export interface NetworkIPAMConfigView {
   Subnet: string;
   Gateway?: string;
   IPRange?: string;
+}
+
+/** One container on the network, keyed by container id in NetworkView.Containers (Docker's EndpointResource). */
+export interface NetworkContainerView {
+  Name: string;
+  EndpointID: string;
+  MacAddress: string;
+  /** CIDR, e.g. "10.0.0.5/24". */
+  IPv4Address: string;
+  IPv6Address: '';
 }
 
 /** One host that has endpoints on the network, as Docker lists them. */
@@ -30,8 +40,8 @@ export interface NetworkView {
   Ingress: boolean;
   ConfigFrom: { Network: string };
   ConfigOnly: false;
-  /** Containers on this node; the manager has none of its own. */
-  Containers: Record<string, never>;
+  /** Containers attached to the network (manager/endpoints), on every node, by container id. */
+  Containers: Record<string, NetworkContainerView>;
   Options: Labels;
   Labels: Labels;
   /** Filled in by the data plane later; empty until then. */
@@ -46,6 +56,22 @@ export function rfc3339Nano(iso: string): string {
   return iso.replace(/\.(\d*?)0*Z$/, (_m, digits: string) => (digits === '' ? 'Z' : `.${digits}Z`));
 }
 
+/** Docker's Containers map for network `n`; `endpoints` may hold other networks' too. */
+export function containersView(n: Network, endpoints: readonly Endpoint[]): Record<string, NetworkContainerView> {
+  const containers: Record<string, NetworkContainerView> = {};
+  for (const e of endpoints) {
+    if (e.spec.networkId !== n.id) continue;
+    containers[e.spec.containerId] = { Name: e.spec.containerName, EndpointID: e.id, MacAddress: e.mac, IPv4Address: e.address, IPv6Address: '' };
+  }
+  return containers;
+}
+
+/** As `network inspect` shows it: with the containers attached (from every node). */
+export function networkInspectView(n: Network, endpoints: readonly Endpoint[]): NetworkView {
+  return { ...networkView(n), Containers: containersView(n, endpoints) };
+}
+
+/** As `network ls` shows it: Containers empty, as Docker lists networks. */
 export function networkView(n: Network): NetworkView {
   const configs = n.ipam?.configs ?? n.spec.ipamOptions?.configs ?? [];
   return {

@@ -3,7 +3,7 @@
 
 import {
   MAX_CONFIG_DATA_BYTES, TASK_STATES,
-  type ClusterContent, type Collection, type ConfigContent, type Contents, type EndpointSpec, type IPAMOptions,
+  type ClusterContent, type Collection, type ConfigContent, type Contents, type EndpointContent, type EndpointSpec, type IPAMOptions,
   type KeyContent, type Labels, type NetworkAttachment, type NetworkContent, type NodeContent, type PortConfig,
   type ServiceContent, type ServiceMode, type ServiceSpec, type TaskContent, type TaskSpec, type UpdateConfig,
 } from './objects.js';
@@ -212,6 +212,19 @@ const key = obj<KeyContent>({
   }),
 });
 
+const endpoint = obj<EndpointContent>({
+  spec: obj({
+    networkId: ref,
+    nodeId: ref,
+    containerName: name,
+    containerId: ref,
+    aliases: arr(name, { max: 256 }),
+    requestedAddress: opt(str({ min: 1, max: 64 })),
+  }),
+  address: str({ min: 1, max: 64 }),
+  mac: str({ min: 1, max: 64 }),
+});
+
 export const CONTENT_SCHEMAS: { [C in Collection]: Schema<Contents[C]> } = {
   clusters: cluster,
   nodes: node,
@@ -220,6 +233,7 @@ export const CONTENT_SCHEMAS: { [C in Collection]: Schema<Contents[C]> } = {
   tasks: task,
   configs: config,
   keys: key,
+  endpoints: endpoint,
 };
 
 function treeOf(s: Schema<unknown>): ByteTree | true | undefined {
@@ -236,4 +250,5 @@ export const CONTENT_BYTE_TREES: { [C in Collection]: ByteTree | true | undefine
   tasks: treeOf(task),
   configs: treeOf(config),
   keys: treeOf(key),
+  endpoints: treeOf(endpoint),
 };

@@ -6,7 +6,7 @@
 // fields cannot be frozen, so that rule is by convention for bytes).
 
 /** A set of collections is fixed at compile time; snapshots list them in this order. */
-export const COLLECTIONS = ['clusters', 'nodes', 'networks', 'services', 'tasks', 'configs', 'keys'] as const;
+export const COLLECTIONS = ['clusters', 'nodes', 'networks', 'services', 'tasks', 'configs', 'keys', 'endpoints'] as const;
 export type Collection = (typeof COLLECTIONS)[number];
 
 /** Collections whose objects carry a name that is unique within the collection (as swarmkit). */
@@ -303,6 +303,34 @@ export interface KeyContent {
   spec: KeySpec;
 }
 
+// ---------------------------------------------------------------- endpoints
+
+/** What the node asked for when attaching a container to a network. */
+export interface ContainerEndpointSpec {
+  networkId: string;
+  /** The node the container runs on. */
+  nodeId: string;
+  containerName: string;
+  containerId: string;
+  aliases: string[];
+  /** The address asked for (`--ip`), as Docker keeps it in the endpoint's IPAMConfig. */
+  requestedAddress?: string;
+}
+
+/**
+ * A container's attachment to an overlay network (swarmkit's network attachment for
+ * attachable networks). Not a named collection: container names are unique per network,
+ * which manager/endpoints enforces under the network's allocation lock. Shaped as the
+ * other collections: `spec` is what was asked for, the rest what the allocator assigned.
+ */
+export interface EndpointContent {
+  spec: ContainerEndpointSpec;
+  /** CIDR notation, e.g. "10.0.0.5/24". */
+  address: string;
+  /** "02:42:" and the address's four bytes, as Docker derives it. */
+  mac: string;
+}
+
 // ---------------------------------------------------------------- maps
 
 /** What a proposer supplies for each collection: the object without its Meta. */
@@ -314,6 +342,7 @@ export interface Contents {
   tasks: TaskContent;
   configs: ConfigContent;
   keys: KeyContent;
+  endpoints: EndpointContent;
 }
 
 export type StoredObject<C extends Collection> = Readonly<Meta & Contents[C]>;
@@ -325,6 +354,7 @@ export type Service = StoredObject<'services'>;
 export type Task = StoredObject<'tasks'>;
 export type Config = StoredObject<'configs'>;
 export type Key = StoredObject<'keys'>;
+export type Endpoint = StoredObject<'endpoints'>;
 
 /** Any stored object, when the collection is not known statically. */
 export type AnyObject = { [C in Collection]: StoredObject<C> }[Collection];

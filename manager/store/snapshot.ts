@@ -21,6 +21,12 @@ import { buildObject, emptyTables, type Tables } from './tables.js';
 
 const FORMAT = 1;
 const ERROR_CODES: ReadonlySet<string> = new Set<ErrorCode>(['Conflict', 'NotFound', 'NameExists', 'Invalid', 'TooLarge']);
+/**
+ * Collections added after format 1 was fixed. A snapshot written before one of them has no
+ * list for it, meaning empty; and one is written only when it holds objects, so a state
+ * without any is the same bytes it always was (and older managers can still read it).
+ */
+const ADDED_AFTER_FORMAT_1: ReadonlySet<Collection> = new Set<Collection>(['endpoints']);
 const ACTIONS: ReadonlySet<string> = new Set<Action>(['create', 'update', 'delete']);
 
 function byId(a: AnyObject, b: AnyObject): number {
@@ -37,7 +43,10 @@ export function encodeSnapshot(applied: number, tables: Tables, requests: Iterab
   };
 
   const collections: Record<string, unknown[]> = {};
-  for (const c of COLLECTIONS) collections[c] = [...tables[c].byId.values()].sort(byId).map((o) => wireObject(c, o));
+  for (const c of COLLECTIONS) {
+    if (ADDED_AFTER_FORMAT_1.has(c) && tables[c].byId.size === 0) continue;
+    collections[c] = [...tables[c].byId.values()].sort(byId).map((o) => wireObject(c, o));
+  }
 
   const objectRef = (c: Collection, o: AnyObject): unknown => {
     const cur = tables[c].byId.get(o.id);
@@ -89,6 +98,7 @@ export function decodeSnapshot(data: Uint8Array): DecodedSnapshot {
   if (!isPlainObject(cols)) return invalid('collections', 'expected an object');
   for (const c of COLLECTIONS) {
     const list = cols[c];
+    if (list === undefined && ADDED_AFTER_FORMAT_1.has(c)) continue;
     if (!Array.isArray(list)) return invalid(`collections.${c}`, 'expected an array');
     const t = tables[c];
     list.forEach((w: unknown, i) => {

@@ -7,7 +7,7 @@ import type { Labels } from '../../store/index.js';
 import { parseFilters } from '../filters.js';
 import { NetworkService } from '../../networks/service.js';
 import type { CreateNetworkRequest } from '../../networks/request.js';
-import { networkView } from '../../networks/view.js';
+import { networkInspectView, networkView } from '../../networks/view.js';
 
 /** Docker's CreateRequest; newer clients send null for unset pointers. */
 interface CreateBody {
@@ -115,7 +115,11 @@ export const networkRoutes = (ctx: Pick<ApiContext, 'store'>): FastifyPluginAsyn
     (await networks.list(parseFilters(req.query.filters))).map(networkView));
 
   // verbose and scope are accepted and ignored: there is one scope and nothing more to show.
-  app.get<{ Params: { id: string } }>('/networks/:id', async (req) => networkView(await networks.find(req.params.id)));
+  app.get<{ Params: { id: string } }>('/networks/:id', async (req) => {
+    const n = await networks.find(req.params.id);
+    const { objects } = await ctx.store.list('endpoints', (e) => e.spec.networkId === n.id);
+    return networkInspectView(n, objects);
+  });
 
   app.delete<{ Params: { id: string } }>('/networks/:id', async (req, reply) => {
     await networks.remove(req.params.id);
