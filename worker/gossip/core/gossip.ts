@@ -292,7 +292,8 @@ export class GossipCore {
     // Lifeguard: relays that did not even nack suggest our own network is the problem.
     this.awareness.applyDelta(p.expectedNacks > 0 ? p.expectedNacks - Math.min(p.nacks, p.expectedNacks) : 1);
     const m = this.table.get(p.target);
-    if (m !== undefined && m.state === 'alive') this.onSuspect({ kind: 'suspect', incarnation: m.incarnation, node: m.name, from: this.name }, now);
+    // A failed probe of a member already suspect is an independent confirmation (Lifeguard), which shortens its timeout.
+    if (m !== undefined && (m.state === 'alive' || m.state === 'suspect')) this.onSuspect({ kind: 'suspect', incarnation: m.incarnation, node: m.name, from: this.name }, now);
   }
 
   private gossip(now: number): void {
