@@ -7,6 +7,7 @@ import os from 'node:os';
 import { TsswarmError } from '../shared/errors.js';
 import { dockerErrors } from '../manager/api/docker-errors.js';
 import type { Daemon, InitRequest, JoinRequestBody } from './daemon.js';
+import type { RunRequest } from './containers.js';
 
 /** The Engine API version whose shapes we follow; docker clients negotiate down to it. */
 export const API_VERSION = '1.47';
@@ -101,6 +102,23 @@ export async function buildDaemonApi(d: Daemon, version: string): Promise<Fastif
   app.post<{ Querystring: { force?: string } }>('/swarm/leave', async (req, reply) => {
     await d.leave(req.query.force === 'true' || req.query.force === '1');
     return reply.status(200).send();
+  });
+
+  // This node's containers.
+  app.post('/containers/run', async (req, reply) => reply.status(201).send(await d.containers.run(body<RunRequest>(req))));
+  app.get<{ Querystring: { all?: string } }>('/containers/json', async (req) => d.containers.list(req.query.all === '1' || req.query.all === 'true'));
+  app.get<{ Params: { id: string } }>('/containers/:id/json', async (req) => d.containers.inspect(req.params.id));
+  app.post<{ Params: { id: string } }>('/containers/:id/exec', async (req) => d.containers.exec(req.params.id, body<{ Cmd: string[] }>(req).Cmd));
+  app.get<{ Params: { id: string } }>('/containers/:id/logs', async (req, reply) => reply.type('text/plain').send(await d.containers.logs(req.params.id)));
+  app.post<{ Params: { id: string }; Querystring: { t?: string } }>('/containers/:id/stop', async (req, reply) => {
+    const t = Number(req.query.t ?? '10');
+    if (!Number.isFinite(t) || t < 0) throw new TsswarmError('Invalid', `invalid stop timeout "${req.query.t}"`);
+    await d.containers.stop(req.params.id, t * 1000);
+    return reply.status(204).send();
+  });
+  app.delete<{ Params: { id: string }; Querystring: { force?: string } }>('/containers/:id', async (req, reply) => {
+    await d.containers.rm(req.params.id, req.query.force === '1' || req.query.force === 'true');
+    return reply.status(204).send();
   });
 
   // Everything else belongs to the cluster.

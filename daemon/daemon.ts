@@ -19,10 +19,15 @@ import type {
 import { certInfo } from '../shared/pki/index.js';
 import { TsswarmError } from '../shared/errors.js';
 import { StateDir, type Certs, type NodeState } from './state.js';
+import { Containers } from './containers.js';
+import { DataPlane } from './dataplane.js';
+import { randomBytes } from 'node:crypto';
 import { parseHostPort, resolveAddrs } from './addr.js';
 
 export interface DaemonOptions {
   dataDir: string;
+  /** Prefix of the network namespaces this node makes (sandboxes, containers); default "ts-". */
+  netnsPrefix?: string;
   hostname?: string;
   engineVersion: string;
   log: (msg: string) => void;
@@ -72,10 +77,22 @@ export class Daemon {
   private changingRole = false;
   private lastError = '';
   readonly hostname: string;
+  readonly containers: Containers;
+  /** Gossip, netdb and kernel peers; starts with the first gossip keys from the leader. */
+  dataplane: DataPlane | undefined;
 
   constructor(private readonly o: DaemonOptions) {
     this.dir = new StateDir(o.dataDir);
     this.hostname = o.hostname ?? os.hostname();
+    this.containers = new Containers({
+      nodeId: () => this.state?.nodeId,
+      vtep: () => this.state?.dataPathAddr,
+      dataPathPort: () => this.state?.dataPathPort ?? DEFAULT_DATA_PATH_PORT,
+      clusterCall: (req) => this.clusterCall(req),
+      log: (msg) => this.log(msg),
+      endpointAdded: (ep) => this.dataplane?.addEndpoint(ep),
+      endpointRemoved: (id) => this.dataplane?.removeEndpoint(id),
+    }, { dataDir: o.dataDir, netnsPrefix: o.netnsPrefix ?? 'ts-' });
   }
 
   private serially<T>(fn: () => Promise<T>): Promise<T> {
@@ -227,6 +244,9 @@ export class Daemon {
           managerStatus: { leader: false, reachability: 'reachable', addr: addrs.advertiseAddr },
         }, { id: nodeId });
         if (!n.ok) throw new TsswarmError(n.error.code, n.error.message);
+        // The gossip key, handed to every node over its session (rotation keeps three).
+        const k = await m.store.create('keys', { spec: { subsystem: 'gossip', algorithm: 'aes-256-gcm', key: randomBytes(32), lamportTime: 1 } });
+        if (!k.ok) throw new TsswarmError(k.error.code, k.error.message);
         this.startSession();
         this.log(`swarm initialized: node ${nodeId}, cluster ${clusterId}, advertising ${addrs.advertiseAddr}`);
         return nodeId;
@@ -456,6 +476,10 @@ export class Daemon {
   private onHeartbeat(res: HeartbeatResponse): void {
     const st = this.state;
     if (!st || !this.certs) return;
+    if (res.gossipKeys.length > 0) {
+      this.dataplane ??= new DataPlane({ nodeId: st.nodeId, vtep: st.dataPathAddr, netnsPrefix: this.o.netnsPrefix ?? 'ts-', log: (m) => this.log(m) });
+      this.dataplane.update(res.gossipKeys, res.managers.map((p) => p.addr));
+    }
     const known = JSON.stringify(st.managers);
     if (res.managers.length > 0 && JSON.stringify(res.managers) !== known) {
       st.managers = res.managers;
@@ -520,6 +544,8 @@ export class Daemon {
 
   /** Stop everything and forget the swarm. */
   private async teardown(): Promise<void> {
+    await this.dataplane?.stop().catch(() => undefined);
+    this.dataplane = undefined;
     this.leaderConn?.client.close();
     this.leaderConn = undefined;
     this.session?.stop();
@@ -545,6 +571,9 @@ export class Daemon {
   }
 
   async stop(): Promise<void> {
+    await this.containers.stopAll();
+    await this.dataplane?.stop().catch(() => undefined);
+    this.dataplane = undefined;
     this.leaderConn?.client.close();
     this.leaderConn = undefined;
     this.session?.stop();

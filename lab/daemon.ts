@@ -20,7 +20,9 @@ function marker(lab: string, host: string): string {
 
 /** The exact command that runs a host's daemon; the only place it is spelled out. */
 export function daemonArgv(netns: string, cli: string, host: { name: string; dataDir: string; socket: string }): string[] {
-  return inNetns(netns, [process.execPath, cli, 'daemon', '--data-dir', host.dataDir, '--host', `unix://${host.socket}`, '--hostname', host.name]);
+  // Namespaces the daemon makes (sandboxes, containers) carry the host's own prefix, so
+  // hosts sharing /run/netns do not collide and `lab down` finds them by the lab's.
+  return inNetns(netns, [process.execPath, cli, 'daemon', '--data-dir', host.dataDir, '--host', `unix://${host.socket}`, '--hostname', host.name, '--netns-prefix', `${netns}-`]);
 }
 
 /** The environment lab programs run with: ours, minus what would confuse a nested node. */

@@ -1,4 +1,6 @@
 // Network namespaces through iproute2: one per lab host plus the lab's hub.
+import { rm } from 'node:fs/promises';
+import path from 'node:path';
 import { ip } from './run.js';
 
 /** The names of all network namespaces `ip netns` knows. */
@@ -16,6 +18,9 @@ export async function addNetns(name: string): Promise<void> {
 
 export async function delNetns(name: string): Promise<void> {
   await ip(['netns', 'del', name]);
+  // A container's namespace has per-namespace /etc files (see worker/runtime); a daemon
+  // killed before removing its containers leaves them for us.
+  await rm(path.join('/etc/netns', name), { recursive: true, force: true });
 }
 
 /** Pids of every process whose network namespace is `name`. */

@@ -4,6 +4,7 @@ import type { Command } from 'commander';
 import { DEFAULT_HOST } from '../client.js';
 import { processIo, type CliIo } from '../io.js';
 import { registerConfigCommands } from './config.js';
+import { registerContainerCommands } from './container.js';
 import { registerNetworkCommands } from './network.js';
 import { registerNodeCommands } from './node.js';
 import { registerSwarmCommands } from './swarm.js';
@@ -20,4 +21,5 @@ export function registerClusterCommands(program: Command, io: CliIo = processIo)
   registerNodeCommands(program, io);
   registerNetworkCommands(program, io);
   registerConfigCommands(program, io);
+  registerContainerCommands(program, io);
 }

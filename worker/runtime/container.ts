@@ -6,6 +6,7 @@
 // nsenter. No image: the process sees the host's filesystem.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdir, open, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
 import path from 'node:path';
 import { run } from '../../shared/run.js';
 import { TsswarmError } from '../../shared/errors.js';
@@ -79,7 +80,9 @@ export class Container {
         });
         c.state = { status: 'running', pid: child.pid! };
         child.once('exit', (code, signal) => {
-          c.state = { status: 'exited', exitCode: code, signal };
+          // Killed by a signal: 128 + its number, as a shell (and docker) reports it.
+          const exitCode = code ?? (signal ? 128 + (os.constants.signals[signal] ?? 0) : null);
+          c.state = { status: 'exited', exitCode, signal };
           c.markExited();
         });
       } finally {

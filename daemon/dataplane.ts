@@ -1,0 +1,183 @@
+// The node's data plane: gossip on 7946 carries the netdb tables of the networks this
+// node has endpoints on; each change to `overlay_peer` reprograms the kernel's FDB and
+// neighbour entries of that network's sandbox, so containers on other hosts are one
+// bridge hop and one VXLAN hop away. Local endpoints are published here, and a member
+// that fails or leaves takes its entries with it.
+import { GossipNode, type GossipNodeStats } from '../worker/gossip/node.js';
+import { Keyring } from '../worker/gossip/keyring.js';
+import type { MemberEvent } from '../worker/gossip/index.js';
+import { NetDb, decodeEvent, encodeEvent, type TableEvent } from '../worker/netdb/index.js';
+import { reconcilePeers, type Peer } from '../worker/overlay/peers.js';
+import { sandboxName } from '../worker/overlay/names.js';
+
+/** Docker's gossip port. */
+export const GOSSIP_PORT = 7946;
+
+// User-broadcast kinds on the gossip layer.
+const KIND_EVENT = 1;
+/** "I just joined network N": members of N answer by publishing their entries again. */
+const KIND_SYNC = 2;
+
+export interface LocalEndpoint {
+  id: string;
+  networkId: string;
+  vni: number;
+  ip: string;
+  mac: string;
+  name: string;
+  aliases: string[];
+}
+
+export class DataPlane {
+  private gossip: GossipNode | undefined;
+  private starting: Promise<void> | undefined;
+  private readonly netdb: NetDb;
+  private keys: Uint8Array[] = [];
+  private readonly vnis = new Map<string, number>();
+  private readonly local = new Map<string, LocalEndpoint>();
+  private readonly dirty = new Set<string>();
+  private programming = false;
+
+  constructor(private readonly o: { nodeId: string; vtep: string; netnsPrefix: string; log: (msg: string) => void; port?: number }) {
+    // A new incarnation per start, so entries from before a restart cannot come back.
+    this.netdb = new NetDb({ nodeId: o.nodeId, incarnation: Date.now() });
+    this.netdb.onChange((table, network) => {
+      if (table === 'overlay_peer') this.reprogram(network);
+    });
+  }
+
+  /** Keys (primary first) and the managers to join through, from the session with the leader. */
+  update(keys: Uint8Array[], seeds: string[]): void {
+    if (keys.length === 0) return;
+    const changed = keys.length !== this.keys.length || keys.some((k, i) => !Buffer.from(k).equals(Buffer.from(this.keys[i] ?? [])));
+    this.keys = keys;
+    if (this.gossip) {
+      if (changed) this.gossip.setKeys(keys);
+      return;
+    }
+    if (this.starting) return;
+    this.starting = this.start(seeds).catch((e: unknown) => {
+      this.o.log(`data plane: gossip did not start: ${(e as Error).message}`);
+      this.starting = undefined;
+    });
+  }
+
+  private async start(seeds: string[]): Promise<void> {
+    const port = this.o.port ?? GOSSIP_PORT;
+    this.gossip = await GossipNode.start({
+      name: this.o.nodeId,
+      bindAddr: `${this.o.vtep}:${port}`,
+      keyring: new Keyring(this.keys, { label: 'tsswarm-gossip' }),
+      log: this.o.log,
+      onMember: (ev) => this.onMember(ev),
+      onUser: (_origin, payload) => this.onUser(payload),
+    });
+    const others = seeds.map((s) => `${s.split(':')[0]}:${port}`).filter((s) => s !== `${this.o.vtep}:${port}`);
+    if (others.length > 0) await this.gossip.join(others).catch((e: unknown) => this.o.log(`data plane: join: ${(e as Error).message}`));
+    this.o.log(`data plane: gossip on ${this.o.vtep}:${port}, ${this.gossip.members().length} member(s)`);
+    // Endpoints made before gossip was up are published now.
+    for (const network of this.netdb.networks()) this.sendSync(network);
+    for (const ev of this.netdb.republish(Date.now())) this.send(ev);
+  }
+
+  private onMember(ev: MemberEvent): void {
+    if (ev.type === 'failed' || ev.type === 'left') {
+      this.o.log(`data plane: ${ev.member.name} ${ev.type}; dropping its endpoints`);
+      this.netdb.nodeLeft(ev.member.name, Date.now());
+    }
+  }
+
+  private onUser(payload: Uint8Array): void {
+    try {
+      if (payload[0] === KIND_EVENT) {
+        this.netdb.apply(decodeEvent(Buffer.from(payload.subarray(1))), Date.now());
+      } else if (payload[0] === KIND_SYNC) {
+        const network = Buffer.from(payload.subarray(1)).toString('utf8');
+        if (this.netdb.isMember(network)) {
+          for (const ev of this.netdb.republish(Date.now())) if (ev.network === network) this.send(ev);
+        }
+      }
+    } catch (e) {
+      this.o.log(`data plane: dropped a table event: ${(e as Error).message}`);
+    }
+  }
+
+  private send(ev: TableEvent): void {
+    const body = encodeEvent(ev);
+    this.gossip?.broadcast(Buffer.concat([Buffer.from([KIND_EVENT]), body]));
+  }
+
+  private sendSync(network: string): void {
+    this.gossip?.broadcast(Buffer.concat([Buffer.from([KIND_SYNC]), Buffer.from(network)]));
+  }
+
+  /** A container's endpoint on this node: its sandbox exists; publish it and program the peers we know. */
+  addEndpoint(ep: LocalEndpoint): void {
+    this.vnis.set(ep.networkId, ep.vni);
+    this.local.set(ep.id, ep);
+    const now = Date.now();
+    const fresh = this.netdb.joinNetwork(ep.networkId);
+    this.send(this.netdb.create('overlay_peer', ep.networkId, ep.id, { ip: ep.ip, mac: ep.mac, vtep: this.o.vtep }, now));
+    this.send(this.netdb.create('dns', ep.networkId, ep.id, { name: ep.name, aliases: ep.aliases, ip: ep.ip }, now));
+    if (fresh) this.sendSync(ep.networkId);
+    this.reprogram(ep.networkId);
+  }
+
+  removeEndpoint(id: string): void {
+    const ep = this.local.get(id);
+    if (!ep) return;
+    this.local.delete(id);
+    const now = Date.now();
+    for (const table of ['overlay_peer', 'dns'] as const) {
+      if (this.netdb.get(table, ep.networkId, id) !== undefined) this.send(this.netdb.delete(table, ep.networkId, id, now));
+    }
+    if (![...this.local.values()].some((e) => e.networkId === ep.networkId)) {
+      for (const ev of this.netdb.leaveNetwork(ep.networkId)) this.send(ev);
+      this.vnis.delete(ep.networkId);
+    }
+  }
+
+  /** Names the embedded DNS can answer on a network (name and aliases → IPv4). */
+  dnsEntries(networkId: string): { name: string; aliases: string[]; ip: string }[] {
+    return this.netdb.entries('dns', networkId).filter((e) => !e.deleted && e.value).map((e) => e.value as { name: string; aliases: string[]; ip: string });
+  }
+
+  /** Coalesces table changes: one kernel reconcile per network at a time, with the latest state. */
+  private reprogram(network: string): void {
+    if (!this.vnis.has(network)) return;
+    this.dirty.add(network);
+    if (this.programming) return;
+    this.programming = true;
+    void (async () => {
+      try {
+        while (this.dirty.size > 0) {
+          const [net] = this.dirty;
+          this.dirty.delete(net!);
+          const vni = this.vnis.get(net!);
+          if (vni === undefined) continue;
+          const desired: Peer[] = this.netdb.entries('overlay_peer', net!)
+            .filter((e) => !e.deleted && e.value && e.owner !== this.o.nodeId)
+            .map((e) => e.value as Peer)
+            .filter((p) => p.vtep !== this.o.vtep);
+          try {
+            await reconcilePeers(sandboxName(this.o.netnsPrefix, vni), desired);
+          } catch (e) {
+            this.o.log(`data plane: programming network ${net} failed: ${(e as Error).message}`);
+          }
+        }
+      } finally {
+        this.programming = false;
+      }
+    })();
+  }
+
+  stats(): GossipNodeStats | undefined {
+    return this.gossip?.stats();
+  }
+
+  async stop(): Promise<void> {
+    await this.starting;
+    await this.gossip?.stop();
+    this.gossip = undefined;
+  }
+}

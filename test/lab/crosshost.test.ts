@@ -1,0 +1,74 @@
+// Containers on different hosts of an attachable overlay reach each other: the
+// endpoints travel by gossip (netdb), each host programs its kernel's FDB and
+// neighbour entries, and the frames cross the underlay as VXLAN.
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { Lab } from '../harness/lab.js';
+
+let lab: Lab;
+
+async function ok(host: string, args: string[], timeoutMs?: number): Promise<string> {
+  const r = await lab.tsswarm(host, args, timeoutMs ? { timeoutMs } : {});
+  assert.equal(r.code, 0, `tsswarm ${args.join(' ')} on ${host} exited ${r.code}: ${r.stdout}${r.stderr}`);
+  return r.stdout;
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+async function until(what: string, timeoutMs: number, fn: () => Promise<boolean>): Promise<number> {
+  const t0 = Date.now();
+  while (!(await fn().catch(() => false))) {
+    if (Date.now() - t0 > timeoutMs) throw new Error(`timed out waiting for ${what}`);
+    await sleep(100);
+  }
+  return Date.now() - t0;
+}
+
+before(async () => {
+  lab = await Lab.up({ managers: 1, workers: 2 });
+});
+
+after(async () => {
+  await lab?.down();
+});
+
+// A receiver that hashes what it gets, and a sender of 100 MB of pseudo-random bytes
+// that hashes what it sends: equal hashes mean the stream crossed intact.
+const RECEIVER = `const net=require('net'),c=require('crypto');const h=c.createHash('sha256');let n=0;
+net.createServer((s)=>{s.on('data',(d)=>{h.update(d);n+=d.length});s.on('end',()=>{console.log(n+' '+h.digest('hex'));process.exit(0)})}).listen(5001,()=>console.log('listening'));`;
+const SENDER = (ip: string): string => `const net=require('net'),c=require('crypto');const h=c.createHash('sha256');
+const s=net.connect(5001,'${ip}',()=>{let left=100;const go=()=>{while(left>0){left--;const b=c.randomBytes(1024*1024);h.update(b);
+if(!s.write(b))return s.once('drain',go)}s.end(()=>console.log((100*1024*1024)+' '+h.digest('hex')))};go()});`;
+
+test('containers on two hosts ping each other both ways and carry a 100 MB stream intact', async () => {
+  await ok('m1', ['network', 'create', '-d', 'overlay', '--attachable', '--subnet', '10.30.0.0/24', 'app']);
+  await ok('w1', ['run', '-d', '--name', 'a', '--network', 'app', '--ip', '10.30.0.10', '--', 'sleep', '3600']);
+  const tRun = Date.now();
+  await ok('w2', ['run', '-d', '--name', 'b', '--network', 'app', '--ip', '10.30.0.20', '--', 'sleep', '3600']);
+  const converge = await until('a to reach b', 15_000, async () =>
+    (await lab.tsswarm('w1', ['exec', 'a', '--', 'ping', '-c', '1', '-W', '1', '10.30.0.20'])).code === 0);
+  assert.ok(Date.now() - tRun < 15_000);
+  const back = await lab.tsswarm('w2', ['exec', 'b', '--', 'ping', '-c', '3', '-W', '2', '10.30.0.10']);
+  assert.equal(back.code, 0, back.stdout + back.stderr);
+
+  const receiver = lab.tsswarm('w2', ['exec', 'b', '--', process.execPath, '-e', RECEIVER], { timeoutMs: 120_000 });
+  await sleep(1000);
+  const sent = await ok('w1', ['exec', 'a', '--', process.execPath, '-e', SENDER('10.30.0.20')], 120_000);
+  const got = await receiver;
+  assert.equal(got.code, 0, got.stderr);
+  const [sentBytes, sentHash] = sent.trim().split(' ');
+  const gotLine = got.stdout.trim().split('\n').pop()!;
+  const [gotBytes, gotHash] = gotLine.split(' ');
+  assert.equal(Number(sentBytes), 100 * 1024 * 1024);
+  assert.equal(gotBytes, sentBytes, 'every byte arrived');
+  assert.equal(gotHash, sentHash, 'and the same bytes');
+  console.log(`# cross-host: reachable ${converge} ms after the second run returned`);
+
+  // Removing b takes its entry out of w1's kernel tables.
+  await ok('w2', ['rm', '-f', 'b']);
+  const sandbox = (await lab.exec('w1', ['ip', 'netns', 'list'])).stdout.split('\n').map((l) => l.split(' ')[0]!).find((n) => n.includes('ov-'));
+  assert.ok(sandbox, 'w1 has a sandbox for the network');
+  await until('b\'s FDB entry to leave w1', 10_000, async () =>
+    !(await lab.exec('w1', ['bridge', '-n', sandbox, 'fdb', 'show', 'dev', 'vxlan0'])).stdout.includes(lab.host('w2').ip));
+  await ok('w1', ['rm', '-f', 'a']);
+});
