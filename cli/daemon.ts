@@ -25,12 +25,13 @@ export function registerDaemonCommand(program: Command, version: string): void {
     .description('run this host\'s node daemon, its Engine API on -H/--host (default $TSSWARM_HOST or unix:///run/tsswarm/tsswarm.sock)')
     .option('--data-dir <dir>', 'where the node keeps its state', '/var/lib/tsswarm')
     .option('--hostname <name>', 'the name this node reports (default: the system hostname)')
+    .option('--netns-prefix <prefix>', 'prefix of the network namespaces this node makes for sandboxes and containers', 'ts-')
     // The socket comes from the program's global -H/--host (or TSSWARM_HOST), as for every verb.
     .action(async (_o: unknown, cmd: Command) => {
-      const g = cmd.optsWithGlobals<{ dataDir: string; host?: string; hostname?: string }>();
+      const g = cmd.optsWithGlobals<{ dataDir: string; host?: string; hostname?: string; netnsPrefix: string }>();
       const o = { ...g, host: resolveHost(g.host, process.env) };
       const log = (msg: string): void => console.error(`${new Date().toISOString()} ${msg}`);
-      const d = new Daemon({ dataDir: o.dataDir, hostname: o.hostname, engineVersion: version, log });
+      const d = new Daemon({ dataDir: o.dataDir, hostname: o.hostname, netnsPrefix: o.netnsPrefix, engineVersion: version, log });
       await mkdir(o.dataDir, { recursive: true, mode: 0o700 });
       const api = await buildDaemonApi(d, version);
       if (o.host.startsWith('unix://')) {

@@ -73,7 +73,9 @@ export class Dispatcher {
       });
       if (!r.ok && r.error.code !== 'NotFound') this.ctx.log(`dispatcher: could not mark ${node.id} ready: ${r.error.message}`);
     }
+    const { objects: keys } = await this.ctx.store.list('keys', (k) => k.spec.subsystem === 'gossip');
     return {
+      gossipKeys: keys.sort((a, b) => b.spec.lamportTime - a.spec.lamportTime).slice(0, 3).map((k) => Buffer.from(k.spec.key)),
       periodMs: c.spec.dispatcher.heartbeatPeriodMs,
       managers: this.ctx.managers(),
       leaderId: this.ctx.nodeId,

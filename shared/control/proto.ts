@@ -23,6 +23,7 @@ export interface RenewResponse { certPem: string; role: string }
 export interface HeartbeatRequest { description: NodeDescriptionMsg; dataPathAddr: string; role: string }
 export interface HeartbeatResponse {
   periodMs: number; managers: Peer[]; leaderId: string; desiredRole: string; raftMember: boolean; clusterId: string;
+  gossipKeys: Buffer[];
 }
 export interface ForwardRequest { method: string; url: string; body: Buffer; contentType: string; deadlineUnixMs?: number }
 export interface ForwardResponse { status: number; body: Buffer; contentType: string }
