@@ -17,6 +17,13 @@ export const GOSSIP_PORT = 7946;
 const KIND_EVENT = 1;
 /** "I just joined network N": members of N answer by publishing their entries again. */
 const KIND_SYNC = 2;
+/**
+ * Anti-entropy: every node republishes its own entries this often, so an event lost in
+ * gossip (a broadcast is retransmitted only a few times) is repaired within one period,
+ * as Docker's networkdb does with its periodic bulk sync (30 s there; entries here are
+ * few, so sooner).
+ */
+const REPUBLISH_MS = 10_000;
 
 export interface LocalEndpoint {
   id: string;
@@ -37,6 +44,7 @@ export class DataPlane {
   private readonly local = new Map<string, LocalEndpoint>();
   private readonly dirty = new Set<string>();
   private programming = false;
+  private republisher: NodeJS.Timeout | undefined;
 
   constructor(private readonly o: { nodeId: string; vtep: string; netnsPrefix: string; log: (msg: string) => void; port?: number }) {
     // A new incarnation per start, so entries from before a restart cannot come back.
@@ -75,9 +83,14 @@ export class DataPlane {
     const others = seeds.map((s) => `${s.split(':')[0]}:${port}`).filter((s) => s !== `${this.o.vtep}:${port}`);
     if (others.length > 0) await this.gossip.join(others).catch((e: unknown) => this.o.log(`data plane: join: ${(e as Error).message}`));
     this.o.log(`data plane: gossip on ${this.o.vtep}:${port}, ${this.gossip.members().length} member(s)`);
-    // Endpoints made before gossip was up are published now.
+    // Endpoints made before gossip was up are published now, and again every period.
     for (const network of this.netdb.networks()) this.sendSync(network);
-    for (const ev of this.netdb.republish(Date.now())) this.send(ev);
+    const republish = (): void => {
+      for (const ev of this.netdb.republish(Date.now())) this.send(ev);
+      this.netdb.reap(Date.now());
+    };
+    republish();
+    this.republisher = setInterval(republish, REPUBLISH_MS);
   }
 
   private onMember(ev: MemberEvent): void {
@@ -177,6 +190,7 @@ export class DataPlane {
 
   async stop(): Promise<void> {
     await this.starting;
+    if (this.republisher) clearInterval(this.republisher);
     await this.gossip?.stop();
     this.gossip = undefined;
   }

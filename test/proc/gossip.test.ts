@@ -63,7 +63,11 @@ test('8 gossip nodes on loopback: converge, broadcast, detect a crash, reject a 
   // A broadcast reaches the 7 others exactly once, and not its origin.
   probes[3]!.node.broadcast(Buffer.from('hello-all'));
   const others = probes.filter((_, i) => i !== 3);
-  const tb = await until('the broadcast to reach everyone', () => others.every((p) => p.user.length > 0), 5_000);
+  // Seen once in a CI run: after 5 s one member still lacked it. Say who, to debug it.
+  const tb = await until('the broadcast to reach everyone', () => others.every((p) => p.user.length > 0), 10_000).catch((e: unknown) => {
+    const missing = others.filter((p) => p.user.length === 0).map((p) => `${p.node.name} (${JSON.stringify(p.node.stats())})`);
+    throw new Error(`${(e as Error).message}; missing at ${missing.join(', ')}; origin stats ${JSON.stringify(probes[3]!.node.stats())}`);
+  });
   t.diagnostic(`broadcast reached 7 in ${tb.toFixed(0)} ms`);
   await new Promise((r) => setTimeout(r, 1500)); // retransmissions happen meanwhile
   for (const p of others) assert.deepEqual(p.user, [{ origin: 'n3', text: 'hello-all' }], `${p.node.name} got it once`);
