@@ -1,8 +1,10 @@
 // The node's containers (`tsswarm run|ps|exec|logs|stop|rm`): a container is a process
 // in its own namespaces (worker/runtime), plugged into the sandbox of each network it
 // is on (worker/overlay), with the address the managers allocated for it (an endpoint).
-import { mkdir, readFile } from 'node:fs/promises';
+import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { randomBytes } from 'node:crypto';
 import { Container, type ContainerState } from '../worker/runtime/container.js';
 import { attachEndpoint, detachEndpoint } from '../worker/overlay/endpoints.js';
@@ -32,6 +34,7 @@ interface EndpointReply {
   Subnet: string;
   MTU?: number;
   Internal: boolean;
+  Aliases?: string[];
 }
 
 export interface ContainerView {
@@ -46,6 +49,8 @@ export interface ContainerView {
 }
 
 interface Record {
+  dns?: ChildProcess;
+  dnsFile: string;
   id: string;
   name: string;
   hostname: string;
@@ -65,12 +70,18 @@ export interface ContainerHost {
   /** The data plane publishes the endpoint to the other nodes and programs their peers here. */
   endpointAdded(ep: LocalEndpoint): void;
   endpointRemoved(id: string): void;
+  /** Names on a network as the gossiped dns table has them (this node's own included once published). */
+  dnsRecords(networkId: string): { name: string; aliases: string[]; ip: string }[];
 }
+
+/** The in-container DNS process (worker/dns/container-dns.ts), run inside each container's namespace. */
+const CONTAINER_DNS = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../worker/dns/container-dns.js');
 
 const NAME = /^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,62}$/;
 
 export class Containers {
   private readonly byId = new Map<string, Record>();
+  private writes = 0;
 
   constructor(
     private readonly host: ContainerHost,
@@ -134,7 +145,8 @@ export class Containers {
         env,
         logFile,
       });
-      const rec: Record = { id, name, hostname, cmd: req.Cmd, created: new Date().toISOString(), container, endpoints };
+      const dnsFile = path.join(this.o.dataDir, 'containers', id, 'dns.json');
+      const rec: Record = { id, name, hostname, cmd: req.Cmd, created: new Date().toISOString(), container, endpoints, dnsFile };
       this.byId.set(id, rec);
       for (const e of endpoints) {
         const sb = await createSandbox(
@@ -145,6 +157,10 @@ export class Containers {
         const aliases = nets.find((n) => n.Target === e.NetworkName || n.Target === e.NetworkID)?.Aliases ?? [];
         this.host.endpointAdded({ id: e.ID, networkId: e.NetworkID, vni: e.VNI, ip: ip(e), mac: e.MacAddress, name, aliases });
       }
+      await this.writeDns(rec);
+      rec.dns = spawn('ip', ['netns', 'exec', container.spec.netns, process.execPath, CONTAINER_DNS, dnsFile], {
+        stdio: ['ignore', 'ignore', 'inherit'],
+      });
       return this.view(rec);
     } catch (e) {
       const rec = this.byId.get(id);
@@ -152,6 +168,28 @@ export class Containers {
       await rec?.container.remove().catch(() => undefined);
       await this.release(id, endpoints);
       throw e;
+    }
+  }
+
+  /** Rewrites the records the container's DNS answers from (atomically: its watcher reloads on rename). */
+  private async writeDns(rec: Record): Promise<void> {
+    const records = new Map<string, { name: string; aliases: string[]; ip: string }>();
+    for (const e of rec.endpoints) {
+      records.set(`${rec.name}/${e.IPAddress}`, { name: rec.name, aliases: e.Aliases ?? [], ip: e.IPAddress.split('/')[0]! });
+      for (const r of this.host.dnsRecords(e.NetworkID)) records.set(`${r.name}/${r.ip}`, r);
+    }
+    // A name per write: a table change and run() may rewrite at the same moment.
+    const tmp = `${rec.dnsFile}.${++this.writes}.tmp`;
+    await writeFile(tmp, JSON.stringify({ records: [...records.values()] }));
+    await rename(tmp, rec.dnsFile);
+  }
+
+  /** The dns table of `networkId` changed: containers on it get the new names. */
+  async refreshDns(networkId: string): Promise<void> {
+    for (const rec of this.byId.values()) {
+      if (rec.endpoints.some((e) => e.NetworkID === networkId) && rec.container.status().status === 'running') {
+        await this.writeDns(rec).catch((e: unknown) => this.host.log(`container ${rec.name}: dns records: ${(e as Error).message}`));
+      }
     }
   }
 
@@ -184,7 +222,9 @@ export class Containers {
   }
 
   async stop(ref: string, graceMs = 10_000): Promise<void> {
-    await this.find(ref).container.stop(graceMs);
+    const rec = this.find(ref);
+    await rec.container.stop(graceMs);
+    rec.dns?.kill('SIGTERM');
   }
 
   /** Removes a stopped container (a running one only with force) and releases its addresses everywhere. */
@@ -193,6 +233,7 @@ export class Containers {
     if (rec.container.status().status === 'running' && !force) {
       throw new TsswarmError('Conflict', `cannot remove container ${rec.name}: it is running; stop it first or use --force`);
     }
+    rec.dns?.kill('SIGTERM');
     await rec.container.remove();
     await this.release(rec.id, rec.endpoints);
     this.byId.delete(rec.id);
@@ -201,6 +242,7 @@ export class Containers {
 
   /** Daemon shutdown: containers stop with it (they are its children). */
   async stopAll(): Promise<void> {
+    for (const r of this.byId.values()) r.dns?.kill('SIGTERM');
     await Promise.allSettled([...this.byId.values()].map((r) => r.container.stop(2_000)));
   }
 

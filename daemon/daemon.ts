@@ -92,6 +92,7 @@ export class Daemon {
       log: (msg) => this.log(msg),
       endpointAdded: (ep) => this.dataplane?.addEndpoint(ep),
       endpointRemoved: (id) => this.dataplane?.removeEndpoint(id),
+      dnsRecords: (networkId) => this.dataplane?.dnsEntries(networkId) ?? [],
     }, { dataDir: o.dataDir, netnsPrefix: o.netnsPrefix ?? 'ts-' });
   }
 
@@ -477,7 +478,10 @@ export class Daemon {
     const st = this.state;
     if (!st || !this.certs) return;
     if (res.gossipKeys.length > 0) {
-      this.dataplane ??= new DataPlane({ nodeId: st.nodeId, vtep: st.dataPathAddr, netnsPrefix: this.o.netnsPrefix ?? 'ts-', log: (m) => this.log(m) });
+      this.dataplane ??= new DataPlane({
+        nodeId: st.nodeId, vtep: st.dataPathAddr, netnsPrefix: this.o.netnsPrefix ?? 'ts-', log: (m) => this.log(m),
+        onDnsChange: (network) => void this.containers.refreshDns(network),
+      });
       this.dataplane.update(res.gossipKeys, res.managers.map((p) => p.addr));
     }
     const known = JSON.stringify(st.managers);

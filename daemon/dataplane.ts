@@ -46,11 +46,16 @@ export class DataPlane {
   private programming = false;
   private republisher: NodeJS.Timeout | undefined;
 
-  constructor(private readonly o: { nodeId: string; vtep: string; netnsPrefix: string; log: (msg: string) => void; port?: number }) {
+  constructor(private readonly o: {
+    nodeId: string; vtep: string; netnsPrefix: string; log: (msg: string) => void; port?: number;
+    /** The dns table of a network changed (containers' embedded DNS reload). */
+    onDnsChange?: (network: string) => void;
+  }) {
     // A new incarnation per start, so entries from before a restart cannot come back.
     this.netdb = new NetDb({ nodeId: o.nodeId, incarnation: Date.now() });
     this.netdb.onChange((table, network) => {
       if (table === 'overlay_peer') this.reprogram(network);
+      else if (table === 'dns') this.o.onDnsChange?.(network);
     });
   }
 

@@ -40,16 +40,25 @@ const SENDER = (ip: string): string => `const net=require('net'),c=require('cryp
 const s=net.connect(5001,'${ip}',()=>{let left=100;const go=()=>{while(left>0){left--;const b=c.randomBytes(1024*1024);h.update(b);
 if(!s.write(b))return s.once('drain',go)}s.end(()=>console.log((100*1024*1024)+' '+h.digest('hex')))};go()});`;
 
-test('containers on two hosts ping each other both ways and carry a 100 MB stream intact', async () => {
+test('containers on two hosts ping each other by IP and by name both ways and carry a 100 MB stream intact', async () => {
   await ok('m1', ['network', 'create', '-d', 'overlay', '--attachable', '--subnet', '10.30.0.0/24', 'app']);
   await ok('w1', ['run', '-d', '--name', 'a', '--network', 'app', '--ip', '10.30.0.10', '--', 'sleep', '3600']);
   const tRun = Date.now();
-  await ok('w2', ['run', '-d', '--name', 'b', '--network', 'app', '--ip', '10.30.0.20', '--', 'sleep', '3600']);
+  await ok('w2', ['run', '-d', '--name', 'b', '--network', 'app', '--ip', '10.30.0.20', '--network-alias', 'bee', '--', 'sleep', '3600']);
   const converge = await until('a to reach b', 15_000, async () =>
     (await lab.tsswarm('w1', ['exec', 'a', '--', 'ping', '-c', '1', '-W', '1', '10.30.0.20'])).code === 0);
   assert.ok(Date.now() - tRun < 15_000);
   const back = await lab.tsswarm('w2', ['exec', 'b', '--', 'ping', '-c', '3', '-W', '2', '10.30.0.10']);
   assert.equal(back.code, 0, back.stdout + back.stderr);
+
+  // By name, through each container's embedded DNS (127.0.0.11), from the gossiped dns table.
+  await until('a to resolve b', 10_000, async () =>
+    (await lab.tsswarm('w1', ['exec', 'a', '--', 'getent', 'hosts', 'b'])).stdout.includes('10.30.0.20'));
+  assert.match(await ok('w1', ['exec', 'a', '--', 'getent', 'hosts', 'bee']), /^10\.30\.0\.20\s/);
+  assert.match(await ok('w1', ['exec', 'a', '--', 'ping', '-c', '2', '-W', '2', 'b']), /2 received/);
+  assert.match(await ok('w2', ['exec', 'b', '--', 'ping', '-c', '2', '-W', '2', 'a']), /2 received/);
+  const unknown = await lab.tsswarm('w1', ['exec', 'a', '--', 'getent', 'hosts', 'nosuchcontainer']);
+  assert.notEqual(unknown.code, 0, 'an unknown name does not resolve');
 
   const receiver = lab.tsswarm('w2', ['exec', 'b', '--', process.execPath, '-e', RECEIVER], { timeoutMs: 120_000 });
   await sleep(1000);
