@@ -48,7 +48,7 @@ export interface ContainerView {
   Networks: { Name: string; NetworkID: string; EndpointID: string; IPAddress: string; MacAddress: string }[];
 }
 
-interface Record {
+interface Held {
   dns?: ChildProcess;
   dnsFile: string;
   id: string;
@@ -80,7 +80,7 @@ const CONTAINER_DNS = path.resolve(path.dirname(fileURLToPath(import.meta.url)),
 const NAME = /^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,62}$/;
 
 export class Containers {
-  private readonly byId = new Map<string, Record>();
+  private readonly byId = new Map<string, Held>();
   private writes = 0;
 
   constructor(
@@ -102,7 +102,7 @@ export class Containers {
     return (text ? JSON.parse(text) : undefined) as T;
   }
 
-  find(ref: string): Record {
+  find(ref: string): Held {
     const exact = this.byId.get(ref) ?? [...this.byId.values()].find((r) => r.name === ref);
     if (exact) return exact;
     const prefixed = [...this.byId.values()].filter((r) => r.id.startsWith(ref));
@@ -126,6 +126,11 @@ export class Containers {
     const endpoints: EndpointReply[] = [];
     try {
       for (const n of nets) {
+        // Honest until the sealed data path exists: never carry an encrypted network's traffic in the clear.
+        const net = await this.api<{ Options?: Record<string, string> }>('GET', `/networks/${encodeURIComponent(n.Target)}`);
+        if (net.Options && 'encrypted' in net.Options) {
+          throw new TsswarmError('Refused', `network ${n.Target} is encrypted, and this version cannot encrypt the data path yet; containers are refused rather than sent in the clear`);
+        }
         endpoints.push(await this.api<EndpointReply>('POST', `/networks/${encodeURIComponent(n.Target)}/endpoints`, {
           ContainerName: name, ContainerID: id, NodeID: nodeId, Aliases: n.Aliases ?? [], ...(n.IPv4Address ? { IPv4Address: n.IPv4Address } : {}),
         }));
@@ -146,7 +151,7 @@ export class Containers {
         logFile,
       });
       const dnsFile = path.join(this.o.dataDir, 'containers', id, 'dns.json');
-      const rec: Record = { id, name, hostname, cmd: req.Cmd, created: new Date().toISOString(), container, endpoints, dnsFile };
+      const rec: Held = { id, name, hostname, cmd: req.Cmd, created: new Date().toISOString(), container, endpoints, dnsFile };
       this.byId.set(id, rec);
       for (const e of endpoints) {
         const sb = await createSandbox(
@@ -172,7 +177,7 @@ export class Containers {
   }
 
   /** Rewrites the records the container's DNS answers from (atomically: its watcher reloads on rename). */
-  private async writeDns(rec: Record): Promise<void> {
+  private async writeDns(rec: Held): Promise<void> {
     const records = new Map<string, { name: string; aliases: string[]; ip: string }>();
     for (const e of rec.endpoints) {
       records.set(`${rec.name}/${e.IPAddress}`, { name: rec.name, aliases: e.Aliases ?? [], ip: e.IPAddress.split('/')[0]! });
@@ -246,7 +251,7 @@ export class Containers {
     await Promise.allSettled([...this.byId.values()].map((r) => r.container.stop(2_000)));
   }
 
-  private view(r: Record): ContainerView {
+  private view(r: Held): ContainerView {
     const st: ContainerState = r.container.status();
     return {
       Id: r.id,

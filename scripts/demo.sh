@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The main job: a local multi-host lab (3 managers + 2 workers, each host a network
 # namespace with its own daemon), node ls from a worker, an overlay network created and
-# inspected, and a ping between hosts across the lab's underlay.
+# inspected, and two containers on different hosts that ping each other by name over it.
 # KEEP=1 leaves the lab up for exploring (`npx tsswarm lab exec w1 -- tsswarm node ls`).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -17,14 +17,22 @@ step tsswarm lab exec w1 -- tsswarm node ls
 ts lab exec --name "$name" w1 -- tsswarm node ls
 step tsswarm lab exec w1 -- docker node ls
 ts lab exec --name "$name" w1 -- docker node ls
-step tsswarm lab exec w2 -- tsswarm network create -d overlay --attachable --opt encrypted app-overlay
-ts lab exec --name "$name" w2 -- tsswarm network create -d overlay --attachable --opt encrypted app-overlay
+step tsswarm lab exec w2 -- tsswarm network create -d overlay --attachable app-overlay
+ts lab exec --name "$name" w2 -- tsswarm network create -d overlay --attachable app-overlay
 step tsswarm lab exec m3 -- tsswarm network ls
 ts lab exec --name "$name" m3 -- tsswarm network ls
 step "tsswarm lab exec m2 -- tsswarm network inspect app-overlay"
 ts lab exec --name "$name" m2 -- tsswarm network inspect app-overlay
 step "tsswarm lab exec w1 -- docker network inspect app-overlay --format '{{.Driver}} {{json .IPAM.Config}}'"
 ts lab exec --name "$name" w1 -- docker network inspect app-overlay --format '{{.Driver}} {{json .IPAM.Config}}'
-w2ip="$(ts lab ls --name "$name" | awk '$1 == "w2" { print $3 }')"
-step "tsswarm lab exec w1 -- ping -c 3 $w2ip   # host to host across the lab's underlay"
-ts lab exec --name "$name" w1 -- ping -c 3 -W 2 "$w2ip"
+step "tsswarm lab exec w1 -- tsswarm run -d --name web --network app-overlay -- sleep 600"
+ts lab exec --name "$name" w1 -- tsswarm run -d --name web --network app-overlay -- sleep 600 >/dev/null
+step "tsswarm lab exec w2 -- tsswarm run -d --name client --network app-overlay -- sleep 600"
+ts lab exec --name "$name" w2 -- tsswarm run -d --name client --network app-overlay -- sleep 600 >/dev/null
+ts lab exec --name "$name" w2 -- tsswarm ps
+step "tsswarm lab exec w2 -- tsswarm exec client -- ping -c 3 web   # container to container, host to host, over VXLAN, by name"
+for i in $(seq 1 20); do
+  ts lab exec --name "$name" w2 -- tsswarm exec client -- getent hosts web >/dev/null 2>&1 && break
+  sleep 0.5
+done
+ts lab exec --name "$name" w2 -- tsswarm exec client -- ping -c 3 -W 2 web

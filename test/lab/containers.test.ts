@@ -24,6 +24,10 @@ after(async () => {
 test('run, ps, exec, logs, stop and rm on an attachable overlay', async () => {
   await ok('m1', ['network', 'create', '-d', 'overlay', '--attachable', '--subnet', '10.20.0.0/24', 'app']);
   await ok('m1', ['network', 'create', '-d', 'overlay', 'closed']);
+  await ok('m1', ['network', 'create', '-d', 'overlay', '--attachable', '--opt', 'encrypted', 'sealed']);
+  const clear = await lab.tsswarm('w1', ['run', '-d', '--name', 'y', '--network', 'sealed', '--', 'sleep', '60']);
+  assert.notEqual(clear.code, 0);
+  assert.match(clear.stderr, /cannot encrypt the data path yet/);
 
   const refused = await lab.tsswarm('w1', ['run', '-d', '--name', 'x', '--network', 'closed', '--', 'sleep', '60']);
   assert.notEqual(refused.code, 0);
