@@ -7,17 +7,9 @@ import type { GossipConfig } from '../../../worker/gossip/config.js';
 import { Keyring, SEAL_OVERHEAD } from '../../../worker/gossip/keyring.js';
 import { encodeMessage } from '../../../worker/gossip/codec.js';
 import type { Message } from '../../../worker/gossip/codec.js';
+import { mulberry32 } from '../prng.js';
 
-export function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { mulberry32 };
 
 interface Ev {
   at: number;

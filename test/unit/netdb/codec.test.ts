@@ -7,6 +7,7 @@ import { decodeEvent, decodeState, encodeEvent, encodeState } from '../../../wor
 import { MAX_EVENT_BYTES } from '../../../worker/netdb/defaults.js';
 import type { TableEvent } from '../../../worker/netdb/types.js';
 import { failsWith } from '../errors.js';
+import { mulberry32 } from '../prng.js';
 
 const id64 = 'f'.repeat(64);
 const samples: TableEvent[] = [
@@ -15,16 +16,7 @@ const samples: TableEvent[] = [
   { table: 'dns', network: 'n1', key: 'ep2', owner: 'node-b', incarnation: 0, ltime: 0, deleted: false, value: { name: 'web.1', aliases: ['web', 'w_1'], ip: 'fd00::2' } },
 ];
 
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+const rng = mulberry32;
 
 describe('netdb codec', () => {
   it('round-trips events and state exactly', () => {

@@ -6,21 +6,13 @@ import { describe, it } from 'node:test';
 import { NetDb } from '../../../worker/netdb/netdb.js';
 import type { TableEvent, TableValue } from '../../../worker/netdb/types.js';
 import { failsWith } from '../errors.js';
+import { mulberry32 } from '../prng.js';
 
 const NET = 'net1';
 const REAP = 30_000;
 
 /** Deterministic PRNG (mulberry32) so a failing order can be replayed from its seed. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+const rng = mulberry32;
 
 function shuffle<T>(xs: T[], r: () => number): T[] {
   const a = [...xs];

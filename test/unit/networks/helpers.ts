@@ -7,22 +7,14 @@ import {
 import { DEFAULT_CLUSTER_SPEC } from '../../../manager/cluster.js';
 import { NetworkService, type NetworkServiceOptions } from '../../../manager/networks/service.js';
 import { FakeRaft, T0, serviceContent, taskContent } from '../store/helpers.js';
+import { mulberry32 } from '../prng.js';
 
 export function clusterContent(pools: string[] = ['10.0.0.0/8'], subnetSize = 24): Contents['clusters'] {
   return { spec: structuredClone(DEFAULT_CLUSTER_SPEC), defaultAddrPool: pools, subnetSize, dataPathPort: 4789 };
 }
 
 /** Small seeded PRNG (mulberry32), so an interleaving that fails can be replayed. */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export const prng = mulberry32;
 
 async function microtasks(n: number): Promise<void> {
   for (let i = 0; i < n; i++) await Promise.resolve();
