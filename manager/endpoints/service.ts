@@ -20,6 +20,7 @@ import { EndpointAllocator, type OtherHolders } from './allocate.js';
 import { ATTACH_ATTEMPTS, ATTACH_BACKOFF_CAP_MS, ATTACH_BACKOFF_MS, MAX_ATTACH_BATCH } from './defaults.js';
 import { endpointFilter, type EndpointFilters } from './filters.js';
 import { checkAttachRequest, type AttachRequest, type CheckedAttach } from './request.js';
+import { Batcher } from '../store/batcher.js';
 
 export interface EndpointServiceOptions {
   /** Allocation rounds before giving up on an attach that keeps losing races (default 20). */
@@ -67,9 +68,8 @@ export class EndpointService {
   private readonly backoffMs: number;
   private readonly backoffCapMs: number;
   private readonly onRetry: ((attempt: number, reason: string) => void) | undefined;
-  /** Local attaches not yet allocated; one pass at a time takes them (see pump). */
-  private waiting: Waiting[] = [];
-  private pumping = false;
+  /** Local requests not yet allocated; one pass at a time takes them. */
+  private readonly batcher = new Batcher<Waiting>(MAX_ATTACH_BATCH, (w) => this.allocateAndCommit(w.networkRef, w.req).then(w.resolve, w.reject), (b) => this.allocateBatch(b));
 
   constructor(
     private readonly store: Store,
@@ -91,28 +91,10 @@ export class EndpointService {
   async attach(networkRef: string, req: AttachRequest): Promise<Attached> {
     const checked = checkAttachRequest(req);
     return new Promise((resolve, reject) => {
-      this.waiting.push({ networkRef, req: checked, resolve, reject });
-      void this.pump();
+      this.batcher.add({ networkRef, req: checked, resolve, reject });
     });
   }
 
-  private async pump(): Promise<void> {
-    if (this.pumping) return;
-    this.pumping = true;
-    try {
-      while (this.waiting.length > 0) {
-        const batch = this.waiting.splice(0, MAX_ATTACH_BATCH);
-        if (batch.length === 1) {
-          const w = batch[0]!;
-          await this.allocateAndCommit(w.networkRef, w.req).then(w.resolve, w.reject);
-        } else {
-          await this.allocateBatch(batch);
-        }
-      }
-    } finally {
-      this.pumping = false;
-    }
-  }
 
   /** Linearizable, so a network just created through another manager is found. */
   private async networks(): Promise<Network[]> {

@@ -14,6 +14,7 @@
 // networks that exist, so a freed subnet or VNI is free for the next decision.
 
 import { TsswarmError } from '../../shared/errors.js';
+import { Batcher } from '../store/batcher.js';
 import type { VniRange } from '../allocator/vni.js';
 import { CLUSTER_NAME } from '../cluster.js';
 import type { Failure, Network, NetworkSpec, Store, TxnRequest } from '../store/index.js';
@@ -63,9 +64,8 @@ export class NetworkService {
   private readonly vniRange: VniRange | undefined;
   private readonly now: () => number;
   private readonly onRetry: ((attempt: number, reason: string) => void) | undefined;
-  /** Local creates not yet allocated; one pass at a time takes them (see pump). */
-  private waiting: Waiting[] = [];
-  private pumping = false;
+  /** Local requests not yet allocated; one pass at a time takes them. */
+  private readonly batcher = new Batcher<Waiting>(MAX_BATCH, (w) => this.allocateAndCommit(w.spec).then(w.resolve, w.reject), (b) => this.allocateBatch(b));
 
   constructor(
     private readonly store: Store,
@@ -88,8 +88,7 @@ export class NetworkService {
   async create(req: CreateNetworkRequest): Promise<Network> {
     const spec = checkCreateRequest(req);
     return new Promise((resolve, reject) => {
-      this.waiting.push({ spec, resolve, reject });
-      void this.pump();
+      this.batcher.add({ spec, resolve, reject });
     });
   }
 
@@ -98,24 +97,6 @@ export class NetworkService {
    * one transaction for the lot, so throughput grows with concurrency instead of being
    * one Raft commit per network.
    */
-  private async pump(): Promise<void> {
-    if (this.pumping) return;
-    this.pumping = true;
-    try {
-      while (this.waiting.length > 0) {
-        const batch = this.waiting.splice(0, MAX_BATCH);
-        if (batch.length === 1) {
-          const w = batch[0]!;
-          await this.allocateAndCommit(w.spec).then(w.resolve, w.reject);
-        } else {
-          await this.allocateBatch(batch);
-        }
-      }
-    } finally {
-      this.pumping = false;
-    }
-  }
-
   private async allocateBatch(batch: Waiting[]): Promise<void> {
     const cluster = await this.store.getByName('clusters', CLUSTER_NAME);
     const { objects: networks } = await this.store.list('networks');
