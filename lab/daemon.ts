@@ -6,7 +6,6 @@ import { readFile } from 'node:fs/promises';
 import http from 'node:http';
 import { TsswarmError } from '../shared/errors.js';
 import { KILL_WAIT_MS, LOG_TAIL_LINES, PING_INTERVAL_MS, PING_TIMEOUT_MS, READY_TIMEOUT_MS, STOP_GRACE_MS } from './defaults.js';
-import { inNetns } from './netns.js';
 import type { HostState } from './state.js';
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
@@ -22,7 +21,11 @@ function marker(lab: string, host: string): string {
 export function daemonArgv(netns: string, cli: string, host: { name: string; dataDir: string; socket: string }): string[] {
   // Namespaces the daemon makes (sandboxes, containers) carry the host's own prefix, so
   // hosts sharing /run/netns do not collide and `lab down` finds them by the lab's.
-  return inNetns(netns, [process.execPath, cli, 'daemon', '--data-dir', host.dataDir, '--host', `unix://${host.socket}`, '--hostname', host.name, '--netns-prefix', `${netns}-`]);
+  // nsenter enters only the network namespace: `ip netns exec` would also give the daemon
+  // a private mount namespace, where the namespaces it makes with `ip netns add` would be
+  // bind-mounted out of everyone else's sight (and out of `lab down`'s reach).
+  return ['nsenter', `--net=/run/netns/${netns}`, '--',
+    process.execPath, cli, 'daemon', '--data-dir', host.dataDir, '--host', `unix://${host.socket}`, '--hostname', host.name, '--netns-prefix', `${netns}-`];
 }
 
 /** The environment lab programs run with: ours, minus what would confuse a nested node. */
@@ -102,13 +105,15 @@ export async function isAlive(pid: number): Promise<boolean> {
 
 /**
  * Whether pid is still this host's daemon and alive: its command line is the recorded
- * one (after `ip netns exec NS`, which execs it), or, should it have renamed itself,
+ * one (after the `nsenter … --` that execs it), or, should it have renamed itself,
  * its environment carries the lab's marker. A recycled pid matches neither.
  */
 export async function isLabDaemon(lab: string, host: HostState, pid: number): Promise<boolean> {
   if (!(await isAlive(pid))) return false;
   const cmdline = await readFile(`/proc/${pid}/cmdline`, 'utf8').catch(() => '');
-  const expected = host.daemonArgv.slice(4).join('\0');
+  // What follows the wrapper, which execs it: `nsenter … --` (or `ip netns exec NS` in older records).
+  const sep = host.daemonArgv.indexOf('--');
+  const expected = host.daemonArgv.slice(sep >= 0 ? sep + 1 : 4).join('\0');
   if (cmdline.replace(/\0$/, '') === expected) return true;
   const environ = await readFile(`/proc/${pid}/environ`, 'utf8').catch(() => '');
   return environ.split('\0').includes(marker(lab, host.name));

@@ -4,6 +4,7 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Lab } from '../harness/lab.js';
+import { run } from '../../shared/run.js';
 
 let lab: Lab;
 
@@ -74,10 +75,31 @@ test('containers on two hosts ping each other by IP and by name both ways and ca
   console.log(`# cross-host: reachable ${converge} ms after the second run returned`);
 
   // Removing b takes its entry out of w1's kernel tables.
-  await ok('w2', ['rm', '-f', 'b']);
-  const sandbox = (await lab.exec('w1', ['ip', 'netns', 'list'])).stdout.split('\n').map((l) => l.split(' ')[0]!).find((n) => n.includes('ov-'));
+  // /run/netns is shared by all lab hosts: w1's sandbox is the one under w1's prefix.
+  const sandbox = (await lab.exec('w1', ['ip', 'netns', 'list'])).stdout.split('\n').map((l) => l.split(' ')[0]!)
+    .find((n) => n.startsWith(`${lab.host('w1').netns}-ov-`));
   assert.ok(sandbox, 'w1 has a sandbox for the network');
-  await until('b\'s FDB entry to leave w1', 10_000, async () =>
-    !(await lab.exec('w1', ['bridge', '-n', sandbox, 'fdb', 'show', 'dev', 'vxlan0'])).stdout.includes(lab.host('w2').ip));
+  const fdb = async (): Promise<string> => {
+    const r = await run(['bridge', '-n', sandbox, 'fdb', 'show', 'dev', 'vxlan0']);
+    assert.equal(r.code, 0, r.stderr);
+    return r.stdout;
+  };
+  const bMac = '02:42:0a:1e:00:14';
+  assert.ok((await fdb()).includes(bMac), 'w1 holds b\'s FDB entry');
+  await ok('w2', ['rm', '-f', 'b']);
+  await until('b\'s FDB entry to leave w1', 10_000, async () => !(await fdb()).includes(bMac)).catch(async (e: unknown) => {
+    throw new Error(`${(e as Error).message}; w1's FDB: ${await fdb()}`);
+  });
+
+  // A worker whose daemon dies (SIGKILL): gossip declares it failed and every other host
+  // drops its endpoints from the kernel, without anyone being told.
+  await ok('w2', ['run', '-d', '--name', 'c', '--network', 'app', '--ip', '10.30.0.30', '--', 'sleep', '3600']);
+  await until('a to reach c', 15_000, async () =>
+    (await lab.tsswarm('w1', ['exec', 'a', '--', 'ping', '-c', '1', '-W', '1', '10.30.0.30'])).code === 0);
+  const cMac = '02:42:0a:1e:00:1e';
+  assert.ok((await fdb()).includes(cMac), 'w1 holds c\'s FDB entry while w2 is up');
+  await lab.kill('w2');
+  const gone = await until('w2\'s entries to leave w1\'s kernel after its daemon died', 30_000, async () => !(await fdb()).includes(cMac));
+  console.log(`# a SIGKILLed worker's endpoints left the other host's FDB after ${gone} ms`);
   await ok('w1', ['rm', '-f', 'a']);
 });

@@ -120,6 +120,9 @@ export async function createSandbox(net: OverlayNetwork, opts: SandboxOptions): 
         : `creating the vxlan device of network ${net.vni} failed: ${add.stderr.trim() || `exit ${add.code}`}`);
     }
     await ip(name, ['link', 'set', VXLAN, 'master', BRIDGE]);
+    // Remote MACs come only from the tables: the bridge must not learn them from traffic
+    // either, or a removed container leaves a learned entry behind on the vxlan port.
+    await ip(name, ['link', 'set', VXLAN, 'type', 'bridge_slave', 'learning', 'off']);
     await ip(name, ['link', 'set', VXLAN, 'up']);
     await ip(name, ['link', 'set', BRIDGE, 'up']);
   } catch (e) {
