@@ -6,13 +6,13 @@ import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest }
 import os from 'node:os';
 import { TsswarmError } from '../shared/errors.js';
 import { dockerErrors } from '../manager/api/docker-errors.js';
+import { stripApiVersion } from '../manager/api/server.js';
 import type { Daemon, InitRequest, JoinRequestBody } from './daemon.js';
 import type { RunRequest } from './containers.js';
 
 /** The Engine API version whose shapes we follow; docker clients negotiate down to it. */
 export const API_VERSION = '1.47';
 const MIN_API_VERSION = '1.24';
-const VERSION_PREFIX = /^\/v\d+\.\d+(?=\/)/;
 
 function body<T>(req: FastifyRequest): T {
   const raw = req.body as Buffer | undefined;
@@ -28,7 +28,7 @@ export async function buildDaemonApi(d: Daemon, version: string): Promise<Fastif
   const app = Fastify({
     logger: false,
     bodyLimit: 2 * 1024 * 1024,
-    rewriteUrl: (req) => (req.url ?? '/').replace(VERSION_PREFIX, ''),
+    rewriteUrl: (req) => stripApiVersion(req.url),
   });
   // Bodies stay raw: local routes parse them, cluster routes pass them on untouched.
   app.removeAllContentTypeParsers();

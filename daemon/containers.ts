@@ -12,6 +12,7 @@ import { createSandbox } from '../worker/overlay/sandbox.js';
 import type { ForwardRequest, ForwardResponse } from '../shared/control/proto.js';
 import { TsswarmError, type ErrorCode } from '../shared/errors.js';
 import type { LocalEndpoint } from './dataplane.js';
+import type { EndpointView } from '../manager/endpoints/view.js';
 
 export interface RunRequest {
   Name?: string;
@@ -23,19 +24,7 @@ export interface RunRequest {
 }
 
 /** What the managers answer for an attachment (manager/api/routes/endpoints.ts). */
-interface EndpointReply {
-  ID: string;
-  NetworkID: string;
-  NetworkName: string;
-  IPAddress: string;
-  Gateway: string;
-  MacAddress: string;
-  VNI: number;
-  Subnet: string;
-  MTU?: number;
-  Internal: boolean;
-  Aliases?: string[];
-}
+type EndpointReply = EndpointView;
 
 export interface ContainerView {
   Id: string;
@@ -180,7 +169,7 @@ export class Containers {
   private async writeDns(rec: Held): Promise<void> {
     const records = new Map<string, { name: string; aliases: string[]; ip: string }>();
     for (const e of rec.endpoints) {
-      records.set(`${rec.name}/${e.IPAddress}`, { name: rec.name, aliases: e.Aliases ?? [], ip: e.IPAddress.split('/')[0]! });
+      records.set(`${rec.name}/${e.IPAddress}`, { name: rec.name, aliases: e.Aliases, ip: e.IPAddress.split('/')[0]! });
       for (const r of this.host.dnsRecords(e.NetworkID)) records.set(`${r.name}/${r.ip}`, r);
     }
     // A name per write: a table change and run() may rewrite at the same moment.

@@ -546,8 +546,8 @@ export class Daemon {
     throw last;
   }
 
-  /** Stop everything and forget the swarm. */
-  private async teardown(): Promise<void> {
+  /** Stops the data plane, the session and the manager (not the containers). */
+  private async halt(): Promise<void> {
     await this.dataplane?.stop().catch(() => undefined);
     this.dataplane = undefined;
     this.leaderConn?.client.close();
@@ -557,6 +557,11 @@ export class Daemon {
     const m = this.manager;
     this.manager = undefined;
     await m?.stop().catch((e: unknown) => this.log(`stopping the manager: ${(e as Error).message}`));
+  }
+
+  /** Stop everything and forget the swarm. */
+  private async teardown(): Promise<void> {
+    await this.halt();
     await this.dir.wipe();
     this.state = undefined;
     this.certs = undefined;
@@ -576,14 +581,7 @@ export class Daemon {
 
   async stop(): Promise<void> {
     await this.containers.stopAll();
-    await this.dataplane?.stop().catch(() => undefined);
-    this.dataplane = undefined;
-    this.leaderConn?.client.close();
-    this.leaderConn = undefined;
-    this.session?.stop();
-    this.session = undefined;
-    await this.manager?.stop();
-    this.manager = undefined;
+    await this.halt();
   }
 }
 

@@ -3,18 +3,9 @@ import type { Command } from 'commander';
 import { TsswarmError } from '../../shared/errors.js';
 import { formatOutput } from '../format/ids.js';
 import type { CliIo } from '../io.js';
+import type { ContainerView } from '../../daemon/containers.js';
 import { clientFor, quietApplies, verb } from './common.js';
 
-interface ContainerView {
-  Id: string;
-  Name: string;
-  Hostname: string;
-  Cmd: string[];
-  State: 'running' | 'exited';
-  ExitCode: number | null;
-  Created: string;
-  Networks: { Name: string; IPAddress: string }[];
-}
 
 const PS_TABLE = 'table {{.ID}}\\t{{.Command}}\\t{{.Status}}\\t{{.Networks}}\\t{{.Names}}';
 

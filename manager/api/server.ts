@@ -21,11 +21,16 @@ export interface ApiContext extends ManagerContext {
 // The docker client prefixes every path with its API version (/v1.47/...).
 const VERSION_PREFIX = /^\/v\d+\.\d+(?=\/)/;
 
+/** The URL without the docker client's /v1.xx prefix (fastify's rewriteUrl). */
+export function stripApiVersion(url: string | undefined): string {
+  return (url ?? '/').replace(VERSION_PREFIX, '');
+}
+
 export async function buildApi(ctx: ApiContext): Promise<FastifyInstance> {
   const app = Fastify({
     logger: false,
     bodyLimit: 2 * 1024 * 1024,
-    rewriteUrl: (req) => (req.url ?? '/').replace(VERSION_PREFIX, ''),
+    rewriteUrl: (req) => stripApiVersion(req.url),
   });
   dockerErrors(app, (err) => (err.code === 'Unavailable' && !ctx.leader() ? quorumLossMessage(ctx, err.message) : err.message));
   app.get('/_ping', async (_req, reply) => reply.type('text/plain').send('OK'));

@@ -266,8 +266,8 @@ export class RaftNode {
 
   private onMessages(msgs: Message[]): void {
     if (this.stopped) return;
-    const now = Date.now();
-    for (const m of msgs) this.heard.set(m.from, now);
+    // A batch comes from one peer (the transport checks each message's sender against its certificate).
+    if (msgs.length > 0) this.heard.set(msgs[0]!.from, Date.now());
     for (const m of msgs) this.raw.step(m);
     this.kick();
   }
