@@ -1,12 +1,15 @@
 // The embedded DNS of one container, as its own small process inside the container's
 // network namespace (Node cannot enter a namespace, so the daemon starts this there):
 // it answers on 127.0.0.11:53 from a records file the daemon rewrites whenever the
-// gossiped `dns` table of the container's networks changes. No upstream is configured
-// here yet, so names it does not know are answered NXDOMAIN (single label) or SERVFAIL.
-//   node container-dns.js RECORDS_FILE
+// gossiped `dns` table of the container's networks changes. Unknown single labels are
+// NXDOMAIN; other unknown names go, when RELAY_SOCKET is given, through that unix socket to
+// the daemon's relay (relay.ts), which asks the host's resolvers from the host namespace
+// this process cannot reach. Without RELAY_SOCKET, or when the relay fails, they get SERVFAIL.
+//   node container-dns.js RECORDS_FILE [RELAY_SOCKET]
 import { readFileSync, watch } from 'node:fs';
 import path from 'node:path';
 import { isIPv4 } from 'node:net';
+import { relayForwarder } from './relay-client.js';
 import { startDnsServer } from './server.js';
 import { EMBEDDED_DNS_ADDRESS } from './defaults.js';
 import type { DnsLookup } from './resolver.js';
@@ -28,7 +31,8 @@ export function recordsLookup(get: () => DnsRecordsFile['records']): DnsLookup {
 
 async function main(): Promise<void> {
   const file = process.argv[2];
-  if (!file) throw new Error('usage: container-dns.js RECORDS_FILE');
+  const relaySocket = process.argv[3];
+  if (!file) throw new Error('usage: container-dns.js RECORDS_FILE [RELAY_SOCKET]');
   let records: DnsRecordsFile['records'] = [];
   const load = (): void => {
     try {
@@ -42,8 +46,12 @@ async function main(): Promise<void> {
   watch(path.dirname(file), (_ev, name) => {
     if (name === path.basename(file)) load();
   });
-  const server = await startDnsServer({ host: EMBEDDED_DNS_ADDRESS, port: 53, lookup: recordsLookup(() => records) });
-  process.on('SIGTERM', () => void server.close().then(() => process.exit(0)));
+  const forward = relaySocket ? relayForwarder(relaySocket) : undefined;
+  const server = await startDnsServer({ host: EMBEDDED_DNS_ADDRESS, port: 53, lookup: recordsLookup(() => records), forward });
+  process.on('SIGTERM', () => void server.close().then(() => {
+    forward?.close();
+    process.exit(0);
+  }));
 }
 
 if (process.argv[1] && import.meta.url.endsWith(path.basename(process.argv[1]))) {

@@ -12,3 +12,12 @@ export const FORWARD_TIMEOUT_MS = 2000;
 
 /** Where Docker's embedded DNS listens inside each container. */
 export const EMBEDDED_DNS_ADDRESS = '127.0.0.11';
+
+/** How long container-dns waits for the relay's answer to one query. The relay itself gives
+ *  each upstream FORWARD_TIMEOUT_MS, so two upstreams fit; still under resolv.conf's 5 s, so
+ *  the client gets our SERVFAIL instead of timing out and retrying the same dead path. */
+export const RELAY_QUERY_TIMEOUT_MS = 4500;
+
+/** Queries one relay connection may have in flight; one container's resolver bursts far
+ *  below this, and past it a looping client gets SERVFAIL instead of pinning memory. */
+export const RELAY_MAX_IN_FLIGHT = 512;
