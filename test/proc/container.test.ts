@@ -50,6 +50,36 @@ test('a container has its own hostname, /etc files and network namespace; exec e
   assert.ok(!existsSync(`/run/netns/${prefix}-a`));
 });
 
+test('a container outlives the object that started it: adopted by pid, it can be exec\'d and stopped, and its exit code is read back', async () => {
+  const spec = {
+    netns: `${prefix}-c`,
+    hostname: 'keeper',
+    hosts: '127.0.0.1\tlocalhost\n',
+    resolvConf: '',
+    cmd: ['sh', '-c', 'trap "exit 5" TERM; while :; do sleep 0.1; done'],
+    logFile: path.join(dir, 'c', 'log'),
+  };
+  const first = await Container.start(spec);
+  made.push(first);
+  const proc = first.processId();
+  assert.ok(proc && proc.startTime !== '');
+  first.release();
+  // A new daemon: same pid and start time, so it is the same container.
+  const second = await Container.adopt(spec, proc);
+  made.push(second);
+  assert.equal(second.status().status, 'running');
+  assert.equal((await second.exec(['hostname'])).stdout.trim(), 'keeper');
+  const exited = new Promise((resolve) => second.onExit(resolve));
+  await second.stop(5_000);
+  await exited;
+  const st = second.status();
+  assert.equal(st.status === 'exited' ? st.exitCode : -1, 5, 'the shim recorded the command\'s own exit code');
+  // A recorded pid whose start time does not match is another process: not adopted.
+  const stale = await Container.adopt(spec, { pid: process.pid, startTime: '1' });
+  assert.equal(stale.status().status, 'exited');
+  await second.remove();
+});
+
 test('bad names and empty commands are refused before anything is made', async () => {
   await assert.rejects(Container.start({ netns: 'bad name', hostname: 'x', hosts: '', resolvConf: '', cmd: ['true'], logFile: path.join(dir, 'x.log') }), /invalid namespace name/);
   await assert.rejects(Container.start({ netns: `${prefix}-b`, hostname: 'x;y', hosts: '', resolvConf: '', cmd: ['true'], logFile: path.join(dir, 'x.log') }), /invalid hostname/);
