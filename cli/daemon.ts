@@ -1,6 +1,7 @@
 // `tsswarm daemon`: one node's daemon (as dockerd), with its Engine API on a unix socket.
 import type { Command } from 'commander';
-import { mkdir, rm, chmod } from 'node:fs/promises';
+import { mkdir, rm, chmod, readFile } from 'node:fs/promises';
+import { hostUpstreams, parseUpstreams } from '../worker/dns/relay.js';
 import net from 'node:net';
 import path from 'node:path';
 import { Daemon } from '../daemon/daemon.js';
@@ -26,12 +27,14 @@ export function registerDaemonCommand(program: Command, version: string): void {
     .option('--data-dir <dir>', 'where the node keeps its state', '/var/lib/tsswarm')
     .option('--hostname <name>', 'the name this node reports (default: the system hostname)')
     .option('--netns-prefix <prefix>', 'prefix of the network namespaces this node makes for sandboxes and containers', 'ts-')
+    .option('--dns-upstream <list>', 'resolvers for names no network knows: "none", or addresses[:port] (default: the nameservers of /etc/resolv.conf)')
     // The socket comes from the program's global -H/--host (or TSSWARM_HOST), as for every verb.
     .action(async (_o: unknown, cmd: Command) => {
-      const g = cmd.optsWithGlobals<{ dataDir: string; host?: string; hostname?: string; netnsPrefix: string }>();
+      const g = cmd.optsWithGlobals<{ dataDir: string; host?: string; hostname?: string; netnsPrefix: string; dnsUpstream?: string }>();
+      const dnsUpstreams = g.dnsUpstream !== undefined ? parseUpstreams(g.dnsUpstream) : hostUpstreams(await readFile('/etc/resolv.conf', 'utf8').catch(() => ''));
       const o = { ...g, host: resolveHost(g.host, process.env) };
       const log = (msg: string): void => console.error(`${new Date().toISOString()} ${msg}`);
-      const d = new Daemon({ dataDir: o.dataDir, hostname: o.hostname, netnsPrefix: o.netnsPrefix, engineVersion: version, log });
+      const d = new Daemon({ dataDir: o.dataDir, hostname: o.hostname, netnsPrefix: o.netnsPrefix, dnsUpstreams, engineVersion: version, log });
       await mkdir(o.dataDir, { recursive: true, mode: 0o700 });
       const api = await buildDaemonApi(d, version);
       if (o.host.startsWith('unix://')) {

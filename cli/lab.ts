@@ -62,8 +62,9 @@ export function registerLabCommand(program: Command): void {
     .option('--name <name>', 'lab name: 1-8 of a-z0-9', DEFAULT_LAB_NAME)
     .option('--bare', 'namespaces and underlay only, no daemons')
     .option('--no-form', 'start the daemons but do not form a swarm')
-    .action(async (o: { managers: number; workers: number; name: string; bare?: boolean; form: boolean }) => {
-      const s = await up({ name: o.name, managers: o.managers, workers: o.workers, bare: o.bare === true, form: o.form, log: (l) => console.error(l) });
+    .option('--dns-upstream <list>', 'where the daemons send names their containers ask for that no network knows: "none", or addresses inside the lab', 'none')
+    .action(async (o: { managers: number; workers: number; name: string; bare?: boolean; form: boolean; dnsUpstream: string }) => {
+      const s = await up({ name: o.name, managers: o.managers, workers: o.workers, bare: o.bare === true, form: o.form, dnsUpstream: o.dnsUpstream, log: (l) => console.error(l) });
       const cols: Column<HostState>[] = [
         { header: 'HOST', get: (h) => h.name },
         { header: 'ROLE', get: (h) => h.role },

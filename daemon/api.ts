@@ -75,7 +75,8 @@ export async function buildDaemonApi(d: Daemon, version: string): Promise<Fastif
       KernelVersion: os.release(),
       NCPU: os.cpus().length,
       MemTotal: desc.memoryBytes,
-      Containers: 0, ContainersRunning: 0, ContainersPaused: 0, ContainersStopped: 0, Images: 0,
+      ...containerCounts(d.containers.list(true)),
+      Images: 0,
       Driver: 'none',
       Swarm: {
         NodeID: st?.nodeId ?? '',
@@ -121,6 +122,21 @@ export async function buildDaemonApi(d: Daemon, version: string): Promise<Fastif
     return reply.status(204).send();
   });
 
+  // Connecting a container is this node's business (the container is here); the managers only allocate.
+  app.post<{ Params: { id: string } }>('/networks/:id/connect', async (req, reply) => {
+    const b = body<{ Container?: string; EndpointConfig?: { IPAMConfig?: { IPv4Address?: string }; Aliases?: string[] } }>(req);
+    if (!b.Container) throw new TsswarmError('Invalid', 'connect needs a container (Container)');
+    const ip4 = b.EndpointConfig?.IPAMConfig?.IPv4Address;
+    await d.containers.connect(b.Container, { Target: req.params.id, Aliases: b.EndpointConfig?.Aliases ?? [], ...(ip4 ? { IPv4Address: ip4 } : {}) });
+    return reply.status(200).send();
+  });
+  app.post<{ Params: { id: string } }>('/networks/:id/disconnect', async (req, reply) => {
+    const b = body<{ Container?: string; Force?: boolean }>(req);
+    if (!b.Container) throw new TsswarmError('Invalid', 'disconnect needs a container (Container)');
+    await d.containers.disconnect(b.Container, req.params.id);
+    return reply.status(200).send();
+  });
+
   // Everything else belongs to the cluster.
   app.all('/*', async (req, reply) => {
     const raw = req.body as Buffer | undefined;
@@ -135,4 +151,9 @@ export async function buildDaemonApi(d: Daemon, version: string): Promise<Fastif
   });
 
   return app;
+}
+
+function containerCounts(all: { State: string }[]): Record<string, number> {
+  const running = all.filter((c) => c.State === 'running').length;
+  return { Containers: all.length, ContainersRunning: running, ContainersPaused: 0, ContainersStopped: all.length - running };
 }

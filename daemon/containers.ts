@@ -1,18 +1,33 @@
-// The node's containers (`tsswarm run|ps|exec|logs|stop|rm`): a container is a process
-// in its own namespaces (worker/runtime), plugged into the sandbox of each network it
-// is on (worker/overlay), with the address the managers allocated for it (an endpoint).
-import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
-import { spawn, type ChildProcess } from 'node:child_process';
+// The node's containers (`tsswarm run|ps|exec|logs|stop|rm`, `network connect|disconnect`):
+// a container is a process in its own namespaces (worker/runtime), plugged into the
+// sandbox of each network it is on (worker/overlay), with the address the managers
+// allocated for it there (an endpoint).
+//
+// Each container's record is kept on disk (DATA/containers/ID/config.json), so a daemon
+// that crashed and restarts adopts the containers still running, plugs them in again,
+// publishes their endpoints again, and removes whatever else it finds with its prefix:
+// namespaces of dead containers, sandboxes no endpoint needs, veths nobody owns.
+import { mkdir, readFile, readdir, rename, rm, writeFile } from 'node:fs/promises';
+import { spawn } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { randomBytes } from 'node:crypto';
-import { Container, type ContainerState } from '../worker/runtime/container.js';
+import { Container, processStartTime, type ContainerState, type ProcessId } from '../worker/runtime/container.js';
 import { attachEndpoint, detachEndpoint } from '../worker/overlay/endpoints.js';
-import { createSandbox } from '../worker/overlay/sandbox.js';
+import { createSandbox, listSandboxes, removeOrphans, removeSandbox } from '../worker/overlay/sandbox.js';
+import { linkNames, listNetns, tryIp } from '../worker/overlay/iproute.js';
+import { sandboxName, vethName } from '../worker/overlay/names.js';
 import type { ForwardRequest, ForwardResponse } from '../shared/control/proto.js';
 import { TsswarmError, type ErrorCode } from '../shared/errors.js';
 import type { LocalEndpoint } from './dataplane.js';
 import type { EndpointView } from '../manager/endpoints/view.js';
+
+export interface NetworkAttachRequest {
+  /** Network name, id or unique id prefix. */
+  Target: string;
+  IPv4Address?: string;
+  Aliases?: string[];
+}
 
 export interface RunRequest {
   Name?: string;
@@ -20,11 +35,14 @@ export interface RunRequest {
   Cmd: string[];
   Env?: string[];
   /** Networks by name or id, with an optional fixed address and aliases each. */
-  Networks: { Target: string; IPv4Address?: string; Aliases?: string[] }[];
+  Networks: NetworkAttachRequest[];
 }
 
-/** What the managers answer for an attachment (manager/api/routes/endpoints.ts). */
-type EndpointReply = EndpointView;
+/** An endpoint as the managers answer for it (manager/api/routes/endpoints.ts), plus where it sits in the container. */
+interface Attachment extends EndpointView {
+  /** eth0, eth1…: the container's interface on this network. */
+  Link: string;
+}
 
 export interface ContainerView {
   Id: string;
@@ -34,19 +52,35 @@ export interface ContainerView {
   State: 'running' | 'exited';
   ExitCode: number | null;
   Created: string;
-  Networks: { Name: string; NetworkID: string; EndpointID: string; IPAddress: string; MacAddress: string }[];
+  FinishedAt: string | null;
+  Pid: number;
+  Networks: { Name: string; NetworkID: string; EndpointID: string; IPAddress: string; MacAddress: string; Gateway: string; Aliases: string[]; Interface: string }[];
 }
 
-interface Held {
-  dns?: ChildProcess;
-  dnsFile: string;
+/** What survives a daemon restart, one file per container. */
+interface ContainerRecord {
   id: string;
   name: string;
   hostname: string;
   cmd: string[];
+  env: Record<string, string>;
   created: string;
+  netns: string;
+  /** Endpoints the container holds now (none once it has exited and they were released). */
+  endpoints: Attachment[];
+  /** Endpoints to delete at the managers, which could not be reached when the container let them go. */
+  unreleased: { networkId: string; endpointId: string }[];
+  proc?: ProcessId;
+  dnsProc?: ProcessId;
+  exitCode: number | null;
+  finishedAt: string | null;
+}
+
+interface Held {
+  rec: ContainerRecord;
   container: Container;
-  endpoints: EndpointReply[];
+  /** Operations on one container (connect, disconnect, exit, rm) run one at a time. */
+  chain: Promise<unknown>;
 }
 
 export interface ContainerHost {
@@ -68,14 +102,29 @@ const CONTAINER_DNS = path.resolve(path.dirname(fileURLToPath(import.meta.url)),
 
 const NAME = /^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,62}$/;
 
+/** Endpoints the managers could not be told about are retried this often (a manager election takes about a second). */
+const RELEASE_RETRY_MS = 5_000;
+
+/** On daemon shutdown, containers get this long to stop before they are killed. */
+const SHUTDOWN_GRACE_MS = 2_000;
+
+const ipOf = (e: { IPAddress: string }): string => e.IPAddress.split('/')[0]!;
+
 export class Containers {
   private readonly byId = new Map<string, Held>();
+  /** Sandbox work per VNI runs one at a time: two containers arriving together must not both build it. */
+  private readonly vniLocks = new Map<number, Promise<unknown>>();
   private writes = 0;
+  private retrier: NodeJS.Timeout | undefined;
 
   constructor(
     private readonly host: ContainerHost,
-    private readonly o: { dataDir: string; netnsPrefix: string },
+    private readonly o: { dataDir: string; netnsPrefix: string; dnsRelaySocket?: string },
   ) {}
+
+  private get dir(): string {
+    return path.join(this.o.dataDir, 'containers');
+  }
 
   private async api<T>(method: string, url: string, body?: unknown): Promise<T> {
     const res = await this.host.clusterCall({
@@ -91,12 +140,39 @@ export class Containers {
     return (text ? JSON.parse(text) : undefined) as T;
   }
 
+  private withVni<T>(vni: number, fn: () => Promise<T>): Promise<T> {
+    const prev = this.vniLocks.get(vni) ?? Promise.resolve();
+    const next = prev.then(fn, fn);
+    const tail = next.catch(() => undefined);
+    this.vniLocks.set(vni, tail);
+    void tail.then(() => { if (this.vniLocks.get(vni) === tail) this.vniLocks.delete(vni); });
+    return next;
+  }
+
+  private serial<T>(h: Held, fn: () => Promise<T>): Promise<T> {
+    const next = h.chain.then(fn, fn);
+    h.chain = next.catch(() => undefined);
+    return next;
+  }
+
   find(ref: string): Held {
-    const exact = this.byId.get(ref) ?? [...this.byId.values()].find((r) => r.name === ref);
+    const exact = this.byId.get(ref) ?? [...this.byId.values()].find((h) => h.rec.name === ref);
     if (exact) return exact;
-    const prefixed = [...this.byId.values()].filter((r) => r.id.startsWith(ref));
+    const prefixed = [...this.byId.values()].filter((h) => h.rec.id.startsWith(ref));
     if (prefixed.length === 1) return prefixed[0]!;
     throw new TsswarmError('NotFound', prefixed.length > 1 ? `container ${ref} is ambiguous` : `No such container: ${ref}`);
+  }
+
+  private async save(rec: ContainerRecord): Promise<void> {
+    const file = path.join(this.dir, rec.id, 'config.json');
+    const tmp = `${file}.${++this.writes}.tmp`;
+    await mkdir(path.dirname(file), { recursive: true });
+    await writeFile(tmp, JSON.stringify(rec, null, 1));
+    await rename(tmp, file);
+  }
+
+  private paths(id: string): { logFile: string; dnsFile: string } {
+    return { logFile: path.join(this.dir, id, 'log'), dnsFile: path.join(this.dir, id, 'dns.json') };
   }
 
   async run(req: RunRequest): Promise<ContainerView> {
@@ -106,102 +182,258 @@ export class Containers {
     if (!Array.isArray(req.Cmd) || req.Cmd.length === 0) throw new TsswarmError('Invalid', 'a container needs a command (tsswarm run ... -- CMD)');
     const nets = req.Networks ?? [];
     if (nets.length === 0) throw new TsswarmError('Invalid', 'a container needs a network (--network NAME)');
-    if (nets.length > 1) throw new TsswarmError('Invalid', 'one network per container for now; connect more later is not supported yet');
     const id = randomBytes(32).toString('hex');
     const name = req.Name || `c-${id.slice(0, 8)}`;
     if (!NAME.test(name)) throw new TsswarmError('Invalid', `invalid container name "${name}": letters, digits, _ . - (up to 63)`);
-    if ([...this.byId.values()].some((r) => r.name === name)) throw new TsswarmError('Conflict', `the container name "${name}" is already in use on this node`);
+    if ([...this.byId.values()].some((h) => h.rec.name === name)) throw new TsswarmError('Conflict', `the container name "${name}" is already in use on this node`);
     const hostname = req.Hostname || name;
-    const endpoints: EndpointReply[] = [];
+    if (!NAME.test(hostname)) throw new TsswarmError('Invalid', `invalid hostname "${hostname}"`);
+    const env = Object.fromEntries((req.Env ?? []).map((kv) => [kv.split('=')[0]!, kv.slice(kv.indexOf('=') + 1)]));
+    const rec: ContainerRecord = {
+      id, name, hostname, cmd: req.Cmd, env, created: new Date().toISOString(), netns: `${this.o.netnsPrefix}c${id.slice(0, 12)}`,
+      endpoints: [], unreleased: [], exitCode: null, finishedAt: null,
+    };
+    const allocated: Attachment[] = [];
+    let held: Held | undefined;
     try {
-      for (const n of nets) {
-        // Honest until the sealed data path exists: never carry an encrypted network's traffic in the clear.
-        const net = await this.api<{ Options?: Record<string, string> }>('GET', `/networks/${encodeURIComponent(n.Target)}`);
-        if (net.Options && 'encrypted' in net.Options) {
-          throw new TsswarmError('Refused', `network ${n.Target} is encrypted, and this version cannot encrypt the data path yet; containers are refused rather than sent in the clear`);
-        }
-        endpoints.push(await this.api<EndpointReply>('POST', `/networks/${encodeURIComponent(n.Target)}/endpoints`, {
-          ContainerName: name, ContainerID: id, NodeID: nodeId, Aliases: n.Aliases ?? [], ...(n.IPv4Address ? { IPv4Address: n.IPv4Address } : {}),
-        }));
-      }
-      const ip = (e: EndpointReply): string => e.IPAddress.split('/')[0]!;
-      const hosts = ['127.0.0.1\tlocalhost', '::1\tlocalhost ip6-localhost ip6-loopback', ...endpoints.map((e) => `${ip(e)}\t${hostname}`)].join('\n') + '\n';
-      const logFile = path.join(this.o.dataDir, 'containers', id, 'log');
-      await mkdir(path.dirname(logFile), { recursive: true });
-      const env = Object.fromEntries((req.Env ?? []).map((kv) => [kv.split('=')[0]!, kv.slice(kv.indexOf('=') + 1)]));
+      for (const [i, n] of nets.entries()) allocated.push({ ...(await this.allocate(rec, n)), Link: `eth${i}` });
       const container = await Container.start({
-        netns: `${this.o.netnsPrefix}c${id.slice(0, 12)}`,
-        hostname,
-        hosts,
-        // The embedded DNS (127.0.0.11) arrives with the gossiped dns table.
+        netns: rec.netns, hostname, hosts: hostsFile(rec.hostname, allocated), cmd: req.Cmd, env, logFile: this.paths(id).logFile,
+        // The embedded DNS (127.0.0.11) answers from the gossiped dns table.
         resolvConf: 'nameserver 127.0.0.11\noptions ndots:0\n',
-        cmd: req.Cmd,
-        env,
-        logFile,
       });
-      const dnsFile = path.join(this.o.dataDir, 'containers', id, 'dns.json');
-      const rec: Held = { id, name, hostname, cmd: req.Cmd, created: new Date().toISOString(), container, endpoints, dnsFile };
-      this.byId.set(id, rec);
-      for (const e of endpoints) {
-        const sb = await createSandbox(
-          { vni: e.VNI, subnet: e.Subnet, gateway: e.Gateway, mtu: e.MTU, dataPathPort: this.host.dataPathPort(), internal: e.Internal },
-          { prefix: this.o.netnsPrefix, vtep },
-        );
-        await attachEndpoint(sb, { ip: ip(e), mac: e.MacAddress, netns: container.spec.netns });
-        const aliases = nets.find((n) => n.Target === e.NetworkName || n.Target === e.NetworkID)?.Aliases ?? [];
-        this.host.endpointAdded({ id: e.ID, networkId: e.NetworkID, vni: e.VNI, ip: ip(e), mac: e.MacAddress, name, aliases });
-      }
-      await this.writeDns(rec);
-      rec.dns = spawn('ip', ['netns', 'exec', container.spec.netns, process.execPath, CONTAINER_DNS, dnsFile], {
-        stdio: ['ignore', 'ignore', 'inherit'],
+      const h: Held = { rec, container, chain: Promise.resolve() };
+      held = h;
+      rec.proc = container.processId();
+      this.byId.set(id, h);
+      // Registered before plugging: a command that ends at once must still release what it got.
+      container.onExit((st) => void this.serial(h, () => this.exited(h, st)));
+      await this.serial(h, async () => {
+        if (container.status().status !== 'running') {
+          for (const a of allocated.splice(0)) await this.release(rec, a);
+          return;
+        }
+        const routed = allocated.find((e) => !e.Internal);
+        for (const e of allocated) {
+          await this.plug(rec, e, e === routed);
+          rec.endpoints.push(e);
+        }
+        await this.startDns(h);
+        await this.save(rec);
       });
-      return this.view(rec);
+      return this.view(h);
     } catch (e) {
-      const rec = this.byId.get(id);
       this.byId.delete(id);
-      await rec?.container.remove().catch(() => undefined);
-      await this.release(id, endpoints);
+      await held?.container.remove().catch(() => undefined);
+      this.killDns(rec);
+      rec.endpoints = [];
+      for (const a of allocated) await this.release(rec, a);
+      await rm(path.join(this.dir, id), { recursive: true, force: true }).catch(() => undefined);
       throw e;
     }
   }
 
+  /** Asks the managers for an address on a network (attachable, not encrypted). */
+  private async allocate(rec: ContainerRecord, n: NetworkAttachRequest): Promise<EndpointView> {
+    const net = await this.api<{ Options?: Record<string, string> }>('GET', `/networks/${encodeURIComponent(n.Target)}`);
+    // Honest until the sealed data path exists: never carry an encrypted network's traffic in the clear.
+    if (net.Options && 'encrypted' in net.Options) {
+      throw new TsswarmError('Refused', `network ${n.Target} is encrypted, and this version cannot encrypt the data path yet; containers are refused rather than sent in the clear`);
+    }
+    return this.api<EndpointView>('POST', `/networks/${encodeURIComponent(n.Target)}/endpoints`, {
+      ContainerName: rec.name, ContainerID: rec.id, NodeID: this.host.nodeId(), Aliases: n.Aliases ?? [],
+      ...(n.IPv4Address ? { IPv4Address: n.IPv4Address } : {}),
+    });
+  }
+
+  /** Builds the network's sandbox if needed, plugs the container in, and publishes the endpoint. */
+  private async plug(rec: ContainerRecord, e: Attachment, defaultRoute: boolean): Promise<void> {
+    const vtep = this.host.vtep();
+    if (!vtep) throw new TsswarmError('Refused', 'this node has no data path address');
+    await this.withVni(e.VNI, async () => {
+      const sb = await createSandbox(
+        { vni: e.VNI, subnet: e.Subnet, gateway: e.Gateway, mtu: e.MTU, dataPathPort: this.host.dataPathPort(), internal: e.Internal },
+        { prefix: this.o.netnsPrefix, vtep },
+      );
+      await attachEndpoint(sb, { ip: ipOf(e), mac: e.MacAddress, netns: rec.netns, link: e.Link, defaultRoute });
+    });
+    this.host.endpointAdded({ id: e.ID, networkId: e.NetworkID, vni: e.VNI, ip: ipOf(e), mac: e.MacAddress, name: rec.name, aliases: e.Aliases });
+  }
+
+  /** Unplugs an endpoint here, takes its entries back from the other nodes, and gives the address back to the managers. */
+  private async release(rec: ContainerRecord, e: Attachment): Promise<void> {
+    this.host.endpointRemoved(e.ID);
+    await this.withVni(e.VNI, async () => {
+      const sandbox = sandboxName(this.o.netnsPrefix, e.VNI);
+      await detachEndpoint({ name: sandbox }, ipOf(e)).catch(() => undefined);
+      // The last endpoint of a network on this host takes the sandbox (and its vxlan device) with it.
+      if (!this.localEndpoints().some((x) => x.vni === e.VNI && x.id !== e.ID)) await removeSandbox(this.o.netnsPrefix, e.VNI);
+    }).catch((err: unknown) => this.host.log(`container ${rec.name}: unplugging from ${e.NetworkName}: ${(err as Error).message}`));
+    await this.deleteAtManagers(rec, { networkId: e.NetworkID, endpointId: e.ID });
+  }
+
+  private async deleteAtManagers(rec: ContainerRecord, u: { networkId: string; endpointId: string }): Promise<boolean> {
+    try {
+      await this.api('DELETE', `/networks/${u.networkId}/endpoints/${u.endpointId}`);
+    } catch (err) {
+      // Gone already (the network was force-removed, or an earlier try got through): released.
+      if ((err as TsswarmError).code !== 'NotFound') {
+        this.host.log(`container ${rec.name}: could not release endpoint ${u.endpointId} yet: ${(err as Error).message}`);
+        if (!rec.unreleased.some((x) => x.endpointId === u.endpointId)) rec.unreleased.push(u);
+        this.scheduleRetry();
+        return false;
+      }
+    }
+    rec.unreleased = rec.unreleased.filter((x) => x.endpointId !== u.endpointId);
+    return true;
+  }
+
+  private scheduleRetry(): void {
+    if (this.retrier) return;
+    this.retrier = setTimeout(() => {
+      this.retrier = undefined;
+      void this.retryReleases();
+    }, RELEASE_RETRY_MS);
+    this.retrier.unref();
+  }
+
+  private async retryReleases(): Promise<void> {
+    for (const h of this.byId.values()) {
+      if (h.rec.unreleased.length === 0) continue;
+      await this.serial(h, async () => {
+        for (const u of [...h.rec.unreleased]) await this.deleteAtManagers(h.rec, u);
+        await this.save(h.rec).catch(() => undefined);
+      });
+    }
+  }
+
+  /** The container's process ended: its endpoints go, its record says how it ended. */
+  private async exited(h: Held, st: ContainerState): Promise<void> {
+    this.killDns(h.rec);
+    h.rec.exitCode = st.status === 'exited' ? st.exitCode : null;
+    h.rec.finishedAt = new Date().toISOString();
+    h.rec.proc = undefined;
+    const eps = h.rec.endpoints;
+    h.rec.endpoints = [];
+    for (const e of eps) await this.release(h.rec, e);
+    await this.save(h.rec).catch((e: unknown) => this.host.log(`container ${h.rec.name}: saving its record: ${(e as Error).message}`));
+  }
+
+  // ------------------------------------------------------------------ DNS
+
+  /** Starts the container's embedded DNS in its own session, so it too outlives a daemon crash. */
+  private async startDns(h: Held): Promise<void> {
+    await this.writeDns(h.rec);
+    const args = ['netns', 'exec', h.rec.netns, process.execPath, CONTAINER_DNS, this.paths(h.rec.id).dnsFile];
+    if (this.o.dnsRelaySocket) args.push(this.o.dnsRelaySocket);
+    const child = spawn('ip', args, { detached: true, stdio: ['ignore', 'ignore', 'inherit'] });
+    child.unref();
+    const pid = child.pid;
+    if (pid !== undefined) h.rec.dnsProc = { pid, startTime: (await processStartTime(pid)) ?? '' };
+  }
+
+  private killDns(rec: ContainerRecord): void {
+    if (!rec.dnsProc) return;
+    try {
+      process.kill(rec.dnsProc.pid, 'SIGTERM');
+    } catch {
+      // gone already
+    }
+    rec.dnsProc = undefined;
+  }
+
   /** Rewrites the records the container's DNS answers from (atomically: its watcher reloads on rename). */
-  private async writeDns(rec: Held): Promise<void> {
+  private async writeDns(rec: ContainerRecord): Promise<void> {
     const records = new Map<string, { name: string; aliases: string[]; ip: string }>();
     for (const e of rec.endpoints) {
-      records.set(`${rec.name}/${e.IPAddress}`, { name: rec.name, aliases: e.Aliases, ip: e.IPAddress.split('/')[0]! });
+      records.set(`${rec.name}/${ipOf(e)}`, { name: rec.name, aliases: e.Aliases, ip: ipOf(e) });
       for (const r of this.host.dnsRecords(e.NetworkID)) records.set(`${r.name}/${r.ip}`, r);
     }
+    const file = this.paths(rec.id).dnsFile;
     // A name per write: a table change and run() may rewrite at the same moment.
-    const tmp = `${rec.dnsFile}.${++this.writes}.tmp`;
+    const tmp = `${file}.${++this.writes}.tmp`;
+    await mkdir(path.dirname(file), { recursive: true });
     await writeFile(tmp, JSON.stringify({ records: [...records.values()] }));
-    await rename(tmp, rec.dnsFile);
+    await rename(tmp, file);
   }
 
   /** The dns table of `networkId` changed: containers on it get the new names. */
   async refreshDns(networkId: string): Promise<void> {
-    for (const rec of this.byId.values()) {
-      if (rec.endpoints.some((e) => e.NetworkID === networkId) && rec.container.status().status === 'running') {
-        await this.writeDns(rec).catch((e: unknown) => this.host.log(`container ${rec.name}: dns records: ${(e as Error).message}`));
+    for (const h of this.byId.values()) {
+      if (h.rec.endpoints.some((e) => e.NetworkID === networkId) && h.container.status().status === 'running') {
+        await this.writeDns(h.rec).catch((e: unknown) => this.host.log(`container ${h.rec.name}: dns records: ${(e as Error).message}`));
       }
     }
   }
 
-  private async release(id: string, endpoints: EndpointReply[]): Promise<void> {
-    for (const e of endpoints) {
-      this.host.endpointRemoved(e.ID);
-      await detachEndpoint({ name: `${this.o.netnsPrefix}ov-${e.VNI}` }, e.IPAddress.split('/')[0]!).catch(() => undefined);
-      await this.api('DELETE', `/networks/${e.NetworkID}/endpoints/${e.ID}`).catch((err: unknown) =>
-        this.host.log(`container ${id}: could not release endpoint ${e.ID}: ${(err as Error).message}`));
-    }
+  // ------------------------------------------------------------------ connect / disconnect
+
+  /** `network connect`: one more network for a running container, as eth(N+1). */
+  async connect(ref: string, n: NetworkAttachRequest): Promise<void> {
+    const h = this.find(ref);
+    await this.serial(h, async () => {
+      if (h.container.status().status !== 'running') throw new TsswarmError('Refused', `container ${h.rec.name} is not running; only running containers can be connected`);
+      const e = await this.allocate(h.rec, n);
+      if (h.rec.endpoints.some((x) => x.NetworkID === e.NetworkID)) {
+        await this.deleteAtManagers(h.rec, { networkId: e.NetworkID, endpointId: e.ID });
+        throw new TsswarmError('Conflict', `endpoint with name ${h.rec.name} already exists in network ${e.NetworkName}`);
+      }
+      const used = new Set(h.rec.endpoints.map((x) => x.Link));
+      let i = 0;
+      while (used.has(`eth${i}`)) i++;
+      const a: Attachment = { ...e, Link: `eth${i}` };
+      const routed = h.rec.endpoints.some((x) => !x.Internal);
+      try {
+        await this.plug(h.rec, a, !routed && !a.Internal);
+      } catch (err) {
+        await this.release(h.rec, a);
+        throw err;
+      }
+      h.rec.endpoints.push(a);
+      await this.afterNetworksChanged(h);
+    });
   }
 
+  /** `network disconnect`: the container leaves a network; its address goes back to the managers. */
+  async disconnect(ref: string, target: string): Promise<void> {
+    const h = this.find(ref);
+    await this.serial(h, async () => {
+      const e = h.rec.endpoints.find((x) => x.NetworkName === target || x.NetworkID === target || (target.length >= 6 && x.NetworkID.startsWith(target)));
+      if (!e) throw new TsswarmError('NotFound', `container ${h.rec.name} is not connected to network ${target}`);
+      h.rec.endpoints = h.rec.endpoints.filter((x) => x !== e);
+      await this.release(h.rec, e);
+      // It carried the default route: the next network with a way out takes it over.
+      const next = h.rec.endpoints.find((x) => !x.Internal);
+      if (!e.Internal && next) {
+        await tryIp(h.rec.netns, ['route', 'replace', 'default', 'via', next.Gateway, 'dev', next.Link]);
+      }
+      await this.afterNetworksChanged(h);
+    });
+  }
+
+  private async afterNetworksChanged(h: Held): Promise<void> {
+    await h.container.setHosts(hostsFile(h.rec.hostname, h.rec.endpoints));
+    await this.writeDns(h.rec);
+    await this.save(h.rec);
+  }
+
+  // ------------------------------------------------------------------ queries and verbs
+
   list(all: boolean): ContainerView[] {
-    return [...this.byId.values()].map((r) => this.view(r)).filter((v) => all || v.State === 'running').sort((a, b) => a.Name.localeCompare(b.Name));
+    return [...this.byId.values()].map((h) => this.view(h)).filter((v) => all || v.State === 'running').sort((a, b) => a.Name.localeCompare(b.Name));
   }
 
   inspect(ref: string): ContainerView {
     return this.view(this.find(ref));
+  }
+
+  /** This node's endpoints of running containers, for the data plane to publish. */
+  localEndpoints(): LocalEndpoint[] {
+    const out: LocalEndpoint[] = [];
+    for (const h of this.byId.values()) {
+      for (const e of h.rec.endpoints) out.push({ id: e.ID, networkId: e.NetworkID, vni: e.VNI, ip: ipOf(e), mac: e.MacAddress, name: h.rec.name, aliases: e.Aliases });
+    }
+    return out;
   }
 
   async exec(ref: string, cmd: string[]): Promise<{ ExitCode: number; Stdout: string; Stderr: string }> {
@@ -211,46 +443,152 @@ export class Containers {
   }
 
   async logs(ref: string): Promise<string> {
-    const rec = this.find(ref);
-    return readFile(rec.container.spec.logFile, 'utf8').catch(() => '');
+    const h = this.find(ref);
+    return readFile(this.paths(h.rec.id).logFile, 'utf8').catch(() => '');
   }
 
+  /** Stops the container; returns once its endpoints are released. */
   async stop(ref: string, graceMs = 10_000): Promise<void> {
-    const rec = this.find(ref);
-    await rec.container.stop(graceMs);
-    rec.dns?.kill('SIGTERM');
+    const h = this.find(ref);
+    await h.container.stop(graceMs);
+    await this.serial(h, async () => undefined);
   }
 
-  /** Removes a stopped container (a running one only with force) and releases its addresses everywhere. */
+  /** Removes a stopped container (a running one only with force), with its namespaces and record. */
   async rm(ref: string, force: boolean): Promise<string> {
-    const rec = this.find(ref);
-    if (rec.container.status().status === 'running' && !force) {
-      throw new TsswarmError('Conflict', `cannot remove container ${rec.name}: it is running; stop it first or use --force`);
+    const h = this.find(ref);
+    if (h.container.status().status === 'running' && !force) {
+      throw new TsswarmError('Conflict', `cannot remove container ${h.rec.name}: it is running; stop it first or use --force`);
     }
-    rec.dns?.kill('SIGTERM');
-    await rec.container.remove();
-    await this.release(rec.id, rec.endpoints);
-    this.byId.delete(rec.id);
-    return rec.name;
+    await h.container.stop(SHUTDOWN_GRACE_MS);
+    await this.serial(h, async () => {
+      await h.container.remove();
+      for (const u of [...h.rec.unreleased]) await this.deleteAtManagers(h.rec, u);
+      this.byId.delete(h.rec.id);
+      await rm(path.join(this.dir, h.rec.id), { recursive: true, force: true });
+    });
+    return h.rec.name;
   }
 
-  /** Daemon shutdown: containers stop with it (they are its children). */
+  /** Daemon shutdown: containers stop with it, and their addresses go back. */
   async stopAll(): Promise<void> {
-    for (const r of this.byId.values()) r.dns?.kill('SIGTERM');
-    await Promise.allSettled([...this.byId.values()].map((r) => r.container.stop(2_000)));
+    if (this.retrier) clearTimeout(this.retrier);
+    await Promise.allSettled([...this.byId.values()].map(async (h) => {
+      await h.container.stop(SHUTDOWN_GRACE_MS);
+      await h.chain;
+      h.container.release();
+    }));
   }
 
-  private view(r: Held): ContainerView {
-    const st: ContainerState = r.container.status();
+  // ------------------------------------------------------------------ restart
+
+  /**
+   * After a daemon (re)start: adopt the containers still running and plug them in again;
+   * record the others as exited and release what they held; then remove every namespace,
+   * sandbox and veth with this daemon's prefix that no adopted container needs.
+   */
+  async restore(): Promise<{ adopted: string[]; exited: string[]; removed: string[] }> {
+    const adopted: string[] = [];
+    const exited: string[] = [];
+    const removed: string[] = [];
+    const held: Held[] = [];
+    for (const id of await readdir(this.dir).catch((): string[] => [])) {
+      let rec: ContainerRecord;
+      try {
+        rec = JSON.parse(await readFile(path.join(this.dir, id, 'config.json'), 'utf8')) as ContainerRecord;
+      } catch {
+        // A run that crashed before its first save: nothing of it is worth keeping.
+        await rm(path.join(this.dir, id), { recursive: true, force: true });
+        continue;
+      }
+      rec.unreleased ??= [];
+      const spec = { netns: rec.netns, hostname: rec.hostname, hosts: hostsFile(rec.hostname, rec.endpoints), resolvConf: '', cmd: rec.cmd, env: rec.env, logFile: this.paths(id).logFile };
+      const container = await Container.adopt(spec, rec.proc ?? { pid: 0, startTime: '' });
+      const h: Held = { rec, container, chain: Promise.resolve() };
+      this.byId.set(id, h);
+      held.push(h);
+    }
+    // The running first, so that a dead container's release does not take down a sandbox a live one shares.
+    for (const h of held.filter((x) => x.container.status().status === 'running')) {
+      const { rec, container } = h;
+      try {
+        const routed = rec.endpoints.find((e) => !e.Internal);
+        for (const e of rec.endpoints) await this.plug(rec, e, e === routed);
+        if (rec.dnsProc && (await processStartTime(rec.dnsProc.pid)) === rec.dnsProc.startTime) await this.writeDns(rec);
+        else await this.startDns(h);
+        container.onExit((st) => void this.serial(h, () => this.exited(h, st)));
+        adopted.push(rec.name);
+      } catch (e) {
+        this.host.log(`container ${rec.name}: could not be plugged in again (${(e as Error).message}); stopping it`);
+        await container.stop(SHUTDOWN_GRACE_MS);
+        await this.exited(h, container.status());
+        exited.push(rec.name);
+      }
+      await this.save(rec).catch(() => undefined);
+    }
+    for (const h of held.filter((x) => x.container.status().status !== 'running' && !exited.includes(x.rec.name))) {
+      const { rec, container } = h;
+      if (rec.endpoints.length > 0 || rec.proc) {
+        this.killDns(rec);
+        await this.exited(h, container.status());
+        exited.push(rec.name);
+      }
+      await container.remove().catch(() => undefined);
+      for (const u of [...rec.unreleased]) await this.deleteAtManagers(rec, u);
+      await this.save(rec).catch(() => undefined);
+    }
+    removed.push(...await this.removeLeftovers());
+    return { adopted, exited, removed };
+  }
+
+  /** Namespaces, sandboxes and veths with our prefix that no running container accounts for. */
+  private async removeLeftovers(): Promise<string[]> {
+    const removed: string[] = [];
+    const running = [...this.byId.values()].filter((h) => h.container.status().status === 'running');
+    const ownNetns = new Set(running.map((h) => h.rec.netns));
+    const containerPrefix = `${this.o.netnsPrefix}c`;
+    for (const ns of await listNetns()) {
+      if (ns.startsWith(containerPrefix) && /^[0-9a-f]{12}$/.test(ns.slice(containerPrefix.length)) && !ownNetns.has(ns)) {
+        await tryIp(undefined, ['netns', 'del', ns]);
+        await rm(path.join('/etc/netns', ns), { recursive: true, force: true });
+        removed.push(ns);
+      }
+    }
+    const eps = this.localEndpoints();
+    for (const sb of await removeOrphans(this.o.netnsPrefix, eps.map((e) => e.vni))) removed.push(sb.name);
+    for (const sb of await listSandboxes(this.o.netnsPrefix)) {
+      const wanted = new Set(eps.filter((e) => e.vni === sb.vni).map((e) => vethName(e.ip)));
+      for (const link of await linkNames(sb.name)) {
+        if (/^ve[0-9a-f]{8}$/.test(link) && !wanted.has(link)) {
+          await tryIp(sb.name, ['link', 'del', link]);
+          removed.push(`${sb.name}/${link}`);
+        }
+      }
+    }
+    return removed;
+  }
+
+  private view(h: Held): ContainerView {
+    const st: ContainerState = h.container.status();
+    const r = h.rec;
     return {
       Id: r.id,
       Name: r.name,
       Hostname: r.hostname,
       Cmd: r.cmd,
       State: st.status,
-      ExitCode: st.status === 'exited' ? st.exitCode : null,
+      ExitCode: st.status === 'exited' ? (st.exitCode ?? r.exitCode) : null,
       Created: r.created,
-      Networks: r.endpoints.map((e) => ({ Name: e.NetworkName, NetworkID: e.NetworkID, EndpointID: e.ID, IPAddress: e.IPAddress, MacAddress: e.MacAddress })),
+      FinishedAt: r.finishedAt,
+      Pid: st.status === 'running' ? st.pid : 0,
+      Networks: r.endpoints.map((e) => ({
+        Name: e.NetworkName, NetworkID: e.NetworkID, EndpointID: e.ID, IPAddress: e.IPAddress, MacAddress: e.MacAddress,
+        Gateway: e.Gateway, Aliases: e.Aliases, Interface: e.Link,
+      })),
     };
   }
+}
+
+function hostsFile(hostname: string, endpoints: readonly { IPAddress: string }[]): string {
+  return ['127.0.0.1\tlocalhost', '::1\tlocalhost ip6-localhost ip6-loopback', ...endpoints.map((e) => `${ipOf(e)}\t${hostname}`)].join('\n') + '\n';
 }

@@ -21,6 +21,9 @@ import { TsswarmError } from '../shared/errors.js';
 import { StateDir, type Certs, type NodeState } from './state.js';
 import { Containers } from './containers.js';
 import { DataPlane } from './dataplane.js';
+import { startDnsRelay, type DnsRelay } from '../worker/dns/relay.js';
+import type { Upstream } from '../worker/dns/server.js';
+import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { parseHostPort, resolveAddrs } from './addr.js';
 
@@ -29,6 +32,8 @@ export interface DaemonOptions {
   /** Prefix of the network namespaces this node makes (sandboxes, containers); default "ts-". */
   netnsPrefix?: string;
   hostname?: string;
+  /** Where the containers' embedded DNS sends names no network knows (Docker forwards to the host's resolvers); [] forwards nothing. */
+  dnsUpstreams?: Upstream[];
   engineVersion: string;
   log: (msg: string) => void;
 }
@@ -80,6 +85,7 @@ export class Daemon {
   readonly containers: Containers;
   /** Gossip, netdb and kernel peers; starts with the first gossip keys from the leader. */
   dataplane: DataPlane | undefined;
+  private dnsRelay: DnsRelay | undefined;
 
   constructor(private readonly o: DaemonOptions) {
     this.dir = new StateDir(o.dataDir);
@@ -93,7 +99,7 @@ export class Daemon {
       endpointAdded: (ep) => this.dataplane?.addEndpoint(ep),
       endpointRemoved: (id) => this.dataplane?.removeEndpoint(id),
       dnsRecords: (networkId) => this.dataplane?.dnsEntries(networkId) ?? [],
-    }, { dataDir: o.dataDir, netnsPrefix: o.netnsPrefix ?? 'ts-' });
+    }, { dataDir: o.dataDir, netnsPrefix: o.netnsPrefix ?? 'ts-', dnsRelaySocket: this.relaySocket });
   }
 
   private serially<T>(fn: () => Promise<T>): Promise<T> {
@@ -106,8 +112,14 @@ export class Daemon {
     this.o.log(msg);
   }
 
+  private get relaySocket(): string {
+    return path.join(this.o.dataDir, 'dns-relay.sock');
+  }
+
   /** Resume the membership found on disk, if any. */
   async start(): Promise<void> {
+    // Containers' DNS reaches the host's resolvers through this socket (a file, so it crosses network namespaces).
+    this.dnsRelay = await startDnsRelay({ socketPath: this.relaySocket, upstreams: this.o.dnsUpstreams ?? [] });
     const saved = await this.dir.load();
     if (!saved) return;
     this.state = saved.state;
@@ -119,6 +131,11 @@ export class Daemon {
       this.log(`could not start the manager: ${this.lastError}`);
     }
     this.startSession();
+    // Containers that outlived the previous daemon are taken back; what none of them needs goes.
+    const r = await this.containers.restore();
+    if (r.adopted.length + r.exited.length + r.removed.length > 0) {
+      this.log(`containers: adopted ${r.adopted.join(', ') || 'none'}; exited ${r.exited.join(', ') || 'none'}; removed leftovers ${r.removed.join(', ') || 'none'}`);
+    }
   }
 
   // ------------------------------------------------------------------ queries
@@ -478,10 +495,14 @@ export class Daemon {
     const st = this.state;
     if (!st || !this.certs) return;
     if (res.gossipKeys.length > 0) {
-      this.dataplane ??= new DataPlane({
-        nodeId: st.nodeId, vtep: st.dataPathAddr, netnsPrefix: this.o.netnsPrefix ?? 'ts-', log: (m) => this.log(m),
-        onDnsChange: (network) => void this.containers.refreshDns(network),
-      });
+      if (!this.dataplane) {
+        this.dataplane = new DataPlane({
+          nodeId: st.nodeId, vtep: st.dataPathAddr, netnsPrefix: this.o.netnsPrefix ?? 'ts-', log: (m) => this.log(m),
+          onDnsChange: (network) => void this.containers.refreshDns(network),
+        });
+        // Endpoints plugged in before the data plane existed (adopted after a restart) are published now.
+        for (const ep of this.containers.localEndpoints()) this.dataplane.addEndpoint(ep);
+      }
       this.dataplane.update(res.gossipKeys, res.managers.map((p) => p.addr));
     }
     const known = JSON.stringify(st.managers);
@@ -582,6 +603,7 @@ export class Daemon {
   async stop(): Promise<void> {
     await this.containers.stopAll();
     await this.halt();
+    await this.dnsRelay?.close();
   }
 }
 

@@ -6,7 +6,7 @@
 import { GossipNode, type GossipNodeStats } from '../worker/gossip/node.js';
 import { Keyring } from '../worker/gossip/keyring.js';
 import type { MemberEvent } from '../worker/gossip/index.js';
-import { NetDb, decodeEvent, encodeEvent, type TableEvent } from '../worker/netdb/index.js';
+import { NetDb, decodeEvent, encodeEvent, type TableEvent, type TableValues } from '../worker/netdb/index.js';
 import { reconcilePeers, type Peer } from '../worker/overlay/peers.js';
 import { sandboxName } from '../worker/overlay/names.js';
 
@@ -24,6 +24,14 @@ const KIND_SYNC = 2;
  * few, so sooner).
  */
 const REPUBLISH_MS = 10_000;
+/**
+ * A restarted daemon with endpoints already plugged in waits this long after joining
+ * before it makes the kernel match its tables: its tables start empty and fill from the
+ * others' answers to its sync requests within a few gossip rounds (well under a second),
+ * and reconciling against an empty table would wipe FDB entries that still carry the
+ * containers' traffic. Stale entries are removed at the end of it.
+ */
+const SETTLE_MS = 2_000;
 
 export interface LocalEndpoint {
   id: string;
@@ -44,6 +52,9 @@ export class DataPlane {
   private readonly local = new Map<string, LocalEndpoint>();
   private readonly dirty = new Set<string>();
   private programming = false;
+  /** False from a start with endpoints until SETTLE_MS after joining. */
+  private settled = true;
+  private settler: NodeJS.Timeout | undefined;
   private republisher: NodeJS.Timeout | undefined;
 
   constructor(private readonly o: {
@@ -77,6 +88,7 @@ export class DataPlane {
 
   private async start(seeds: string[]): Promise<void> {
     const port = this.o.port ?? GOSSIP_PORT;
+    if (this.local.size > 0) this.settled = false;
     this.gossip = await GossipNode.start({
       name: this.o.nodeId,
       bindAddr: `${this.o.vtep}:${port}`,
@@ -96,12 +108,27 @@ export class DataPlane {
     };
     republish();
     this.republisher = setInterval(republish, REPUBLISH_MS);
+    if (!this.settled) {
+      this.settler = setTimeout(() => {
+        this.settled = true;
+        for (const network of this.vnis.keys()) this.reprogram(network);
+      }, SETTLE_MS);
+    }
   }
 
   private onMember(ev: MemberEvent): void {
     if (ev.type === 'failed' || ev.type === 'left') {
       this.o.log(`data plane: ${ev.member.name} ${ev.type}; dropping its endpoints`);
       this.netdb.nodeLeft(ev.member.name, Date.now());
+    } else if (ev.type === 'joined') {
+      // Back after a partition (or a restart): it takes our entries again, and we its. It
+      // dropped ours when it saw us fail, so ours go out with fresh clocks, and the sync
+      // asks it for its own rather than waiting for its next republish.
+      this.netdb.nodeBack(ev.member.name, Date.now());
+      if (this.gossip) {
+        for (const e of this.netdb.republish(Date.now())) this.send(e);
+        for (const network of this.netdb.networks()) this.sendSync(network);
+      }
     }
   }
 
@@ -135,8 +162,13 @@ export class DataPlane {
     this.local.set(ep.id, ep);
     const now = Date.now();
     const fresh = this.netdb.joinNetwork(ep.networkId);
-    this.send(this.netdb.create('overlay_peer', ep.networkId, ep.id, { ip: ep.ip, mac: ep.mac, vtep: this.o.vtep }, now));
-    this.send(this.netdb.create('dns', ep.networkId, ep.id, { name: ep.name, aliases: ep.aliases, ip: ep.ip }, now));
+    // Adding what is there already (an adopted container plugged in again) writes it again.
+    const put = <T extends 'overlay_peer' | 'dns'>(table: T, value: TableValues[T]): TableEvent =>
+      this.netdb.get(table, ep.networkId, ep.id) === undefined
+        ? this.netdb.create(table, ep.networkId, ep.id, value, now)
+        : this.netdb.update(table, ep.networkId, ep.id, value, now);
+    this.send(put('overlay_peer', { ip: ep.ip, mac: ep.mac, vtep: this.o.vtep }));
+    this.send(put('dns', { name: ep.name, aliases: ep.aliases, ip: ep.ip }));
     if (fresh) this.sendSync(ep.networkId);
     this.reprogram(ep.networkId);
   }
@@ -164,7 +196,7 @@ export class DataPlane {
   private reprogram(network: string): void {
     if (!this.vnis.has(network)) return;
     this.dirty.add(network);
-    if (this.programming) return;
+    if (this.programming || !this.settled) return;
     this.programming = true;
     void (async () => {
       try {
@@ -196,6 +228,7 @@ export class DataPlane {
   async stop(): Promise<void> {
     await this.starting;
     if (this.republisher) clearInterval(this.republisher);
+    if (this.settler) clearTimeout(this.settler);
     await this.gossip?.stop();
     this.gossip = undefined;
   }

@@ -24,6 +24,8 @@ export interface UpOptions {
   bare: boolean;
   /** Start daemons but leave forming the swarm to the caller. */
   form: boolean;
+  /** The daemons' --dns-upstream: "none" (default) or addresses inside the lab. */
+  dnsUpstream?: string;
   log?: Log;
 }
 
@@ -55,7 +57,7 @@ export async function up(o: UpOptions): Promise<LabState> {
   const log = o.log ?? quiet;
   validateLabName(o.name);
   const dir = labDir(o.name);
-  const hosts = planHosts(o.name, dir, CLI_JS, o.managers, o.workers);
+  const hosts = planHosts(o.name, dir, CLI_JS, o.managers, o.workers, o.dnsUpstream ?? 'none');
   if (!o.bare && !(await stat(CLI_JS).then(() => true, () => false))) {
     throw new TsswarmError('Invalid', `${CLI_JS} is missing; build first with \`npx tsc -p tsconfig.json\` (or use --bare)`);
   }

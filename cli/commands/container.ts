@@ -5,6 +5,7 @@ import { formatOutput } from '../format/ids.js';
 import type { CliIo } from '../io.js';
 import type { ContainerView } from '../../daemon/containers.js';
 import { clientFor, quietApplies, verb } from './common.js';
+import { printInspect } from '../inspect.js';
 
 
 const PS_TABLE = 'table {{.ID}}\\t{{.Command}}\\t{{.Status}}\\t{{.Networks}}\\t{{.Names}}';
@@ -84,6 +85,19 @@ export function registerContainerCommands(program: Command, io: CliIo): void {
       io.out(r.Stdout);
       if (r.Stderr) io.err(r.Stderr);
       if (r.ExitCode !== 0) io.setExitCode(r.ExitCode);
+    }));
+
+  program
+    .command('inspect')
+    .description('Display detailed information on one or more containers of this node')
+    .option('-f, --format <format>', 'Format output using a custom template')
+    .argument('<container...>', 'container names or IDs')
+    .action(verb(io, async (refs: string[], o: { format?: string }, c: Command) => {
+      const api = clientFor(c, io);
+      await printInspect(io, refs, o.format ?? '', async (ref) => {
+        const r = await api.call('GET', `/containers/${encodeURIComponent(ref)}/json`);
+        return { value: JSON.parse(r.text) as ContainerView, raw: r.text };
+      });
     }));
 
   program

@@ -167,6 +167,33 @@ export function registerNetworkCommands(program: Command, io: CliIo): void {
     );
 
   network
+    .command('connect')
+    .description('Connect a running container on this node to a network')
+    .argument('<network>', 'network name or ID')
+    .argument('<container>', 'container name or ID')
+    .option('--ip <address>', 'IPv4 address')
+    .option('--alias <alias>', 'Add network-scoped alias for the container', collect)
+    .action(
+      verb(io, async (net: string, ctr: string, o: { ip?: string; alias?: string[] }, c: Command) => {
+        await clientFor(c, io).call('POST', `/networks/${encodeURIComponent(net)}/connect`, {
+          body: { Container: ctr, EndpointConfig: { ...(o.ip ? { IPAMConfig: { IPv4Address: o.ip } } : {}), Aliases: o.alias ?? [] } },
+        });
+      }),
+    );
+
+  network
+    .command('disconnect')
+    .description('Disconnect a container from a network')
+    .argument('<network>', 'network name or ID')
+    .argument('<container>', 'container name or ID')
+    .option('-f, --force', 'Force the container to disconnect from a network')
+    .action(
+      verb(io, async (net: string, ctr: string, o: { force?: boolean }, c: Command) => {
+        await clientFor(c, io).call('POST', `/networks/${encodeURIComponent(net)}/disconnect`, { body: { Container: ctr, Force: o.force === true } });
+      }),
+    );
+
+  network
     .command('prune')
     .description('Remove all unused networks')
     .option('-f, --force', 'Do not prompt for confirmation')

@@ -34,6 +34,8 @@ export interface LabUpOptions {
   bare?: boolean;
   /** false: start the daemons but leave forming the swarm to the test. Default true. */
   form?: boolean;
+  /** The daemons' --dns-upstream; default "none". */
+  dnsUpstream?: string;
 }
 
 export interface LabExecOptions {
@@ -94,6 +96,7 @@ export class Lab {
     const args = ['up', '--name', name, '--managers', String(opts.managers ?? 3), '--workers', String(opts.workers ?? 2)];
     if (opts.bare) args.push('--bare');
     if (opts.form === false) args.push('--no-form');
+    if (opts.dnsUpstream) args.push('--dns-upstream', opts.dnsUpstream);
     const r = await labCli(args, { timeoutMs: UP_TIMEOUT_MS });
     if (r.code !== 0) {
       const cleanup = existed ? '' : await removeAll(name).then(() => '', (e: unknown) => `\nand cleaning up failed: ${(e as Error).message}`);

@@ -211,6 +211,16 @@ export class NetDb {
     else if (incarnation === min - 1) this.minIncarnation.set(owner, incarnation);
   }
 
+  /**
+   * Gossip saw `owner` alive again without knowing its incarnation here (a healed
+   * partition): accept its last known life again. A node that really restarted comes with
+   * a newer incarnation, whose first event retires the older life anyway.
+   */
+  nodeBack(owner: string, now: number): void {
+    const min = this.minIncarnation.get(owner);
+    if (min !== undefined && min > 0) this.nodeRejoined(owner, min - 1, now);
+  }
+
   // ---- push-pull ----
 
   /** Everything carried (tombstones included) for the given networks, or for all. */

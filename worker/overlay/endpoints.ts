@@ -1,4 +1,5 @@
 // An endpoint: a container namespace plugged into a sandbox's bridge by a veth pair.
+import { TsswarmError } from '../../shared/errors.js';
 import { CONTAINER_LINK, BRIDGE } from './defaults.js';
 import { ip, linkNames, tryIp } from './iproute.js';
 import { macForIp, normalizeIPv4, normalizeMac, vethName } from './names.js';
@@ -11,45 +12,51 @@ export interface Endpoint {
   mac?: string;
   /** The container's network namespace (a name in /run/netns). */
   netns: string;
+  /** The interface's name in the container: eth0 for the first network, eth1 for the next… Default eth0. */
+  link?: string;
+  /** Route the container's default traffic through this network's gateway (one network per container does). Default: unless internal. */
+  defaultRoute?: boolean;
 }
 
 /**
- * Attaches a container: sandbox end on the bridge, container end as eth0 with the address,
- * MAC and MTU of the network, and a default route via the gateway unless the network is
- * internal. Attaching what is attached does nothing; a half-made attachment is redone.
+ * Attaches a container: sandbox end on the bridge, container end as ethN with the address,
+ * MAC and MTU of the network, and a default route via the gateway if asked (never for an
+ * internal network unless the caller insists). Attaching what is attached does nothing; a half-made attachment is redone.
  */
 export async function attachEndpoint(sb: Sandbox, ep: Endpoint): Promise<void> {
   const address = normalizeIPv4(ep.ip, 'endpoint address');
   const mac = normalizeMac(ep.mac ?? macForIp(address));
   const veth = vethName(address);
+  const link = ep.link ?? CONTAINER_LINK;
+  if (!/^eth[0-9]{1,3}$/.test(link)) throw new TsswarmError('Invalid', `container interface name ${link} is not ethN`);
   if ((await linkNames(sb.name)).includes(veth)) {
-    if (await isAttached(ep.netns, address, mac)) return;
+    if (await isAttached(ep.netns, link, address, mac)) return;
     await ip(sb.name, ['link', 'del', veth]);
   }
   // Born with its peer already in the container, so no stray eth0 ever shows in the sandbox.
   await ip(sb.name, ['link', 'add', veth, 'mtu', String(sb.mtu), 'type', 'veth',
-    'peer', 'name', CONTAINER_LINK, 'address', mac, 'mtu', String(sb.mtu), 'netns', ep.netns]);
+    'peer', 'name', link, 'address', mac, 'mtu', String(sb.mtu), 'netns', ep.netns]);
   try {
     await ip(sb.name, ['link', 'set', veth, 'master', BRIDGE]);
     await ip(sb.name, ['link', 'set', veth, 'up']);
     await ip(ep.netns, ['link', 'set', 'lo', 'up']);
-    await ip(ep.netns, ['addr', 'add', `${address}/${sb.prefixLen}`, 'dev', CONTAINER_LINK]);
-    await ip(ep.netns, ['link', 'set', CONTAINER_LINK, 'up']);
-    if (!sb.internal) await ip(ep.netns, ['route', 'replace', 'default', 'via', sb.gateway, 'dev', CONTAINER_LINK]);
+    await ip(ep.netns, ['addr', 'add', `${address}/${sb.prefixLen}`, 'dev', link]);
+    await ip(ep.netns, ['link', 'set', link, 'up']);
+    if (ep.defaultRoute ?? !sb.internal) await ip(ep.netns, ['route', 'replace', 'default', 'via', sb.gateway, 'dev', link]);
   } catch (e) {
     await tryIp(sb.name, ['link', 'del', veth]);
     throw e;
   }
 }
 
-async function isAttached(netns: string, address: string, mac: string): Promise<boolean> {
-  const r = await tryIp(netns, ['-o', '-4', 'addr', 'show', 'dev', CONTAINER_LINK]);
+async function isAttached(netns: string, link: string, address: string, mac: string): Promise<boolean> {
+  const r = await tryIp(netns, ['-o', '-4', 'addr', 'show', 'dev', link]);
   if (r.code !== 0 || !r.stdout.includes(` inet ${address}/`)) return false;
-  const l = await tryIp(netns, ['-o', 'link', 'show', 'dev', CONTAINER_LINK]);
+  const l = await tryIp(netns, ['-o', 'link', 'show', 'dev', link]);
   return l.code === 0 && l.stdout.includes(`link/ether ${mac} `);
 }
 
-/** Detaches the endpoint with `ip` from the sandbox; the container's eth0 goes with its peer. Gone already: nothing to do. */
+/** Detaches the endpoint with `ip` from the sandbox; the container's ethN goes with its peer. Gone already: nothing to do. */
 export async function detachEndpoint(sb: Pick<Sandbox, 'name'>, address: string): Promise<void> {
   const veth = vethName(normalizeIPv4(address, 'endpoint address'));
   if ((await linkNames(sb.name)).includes(veth)) await ip(sb.name, ['link', 'del', veth]);
