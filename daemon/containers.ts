@@ -16,6 +16,8 @@ import { Container, processStartTime, type ContainerState, type ProcessId } from
 import { attachEndpoint, detachEndpoint } from '../worker/overlay/endpoints.js';
 import { createSandbox, listSandboxes, removeOrphans, removeSandbox } from '../worker/overlay/sandbox.js';
 import { linkNames, listNetns, tryIp } from '../worker/overlay/iproute.js';
+import { attachGateway, detachGateway, ensureGateway, gatewayVethName, gatewayVeths } from '../worker/overlay/gateway.js';
+import { formatIPv4, parseIPv4 } from '../shared/net/cidr.js';
 import { sandboxName, vethName } from '../worker/overlay/names.js';
 import type { ForwardRequest, ForwardResponse } from '../shared/control/proto.js';
 import { TsswarmError, type ErrorCode } from '../shared/errors.js';
@@ -54,6 +56,8 @@ export interface ContainerView {
   Created: string;
   FinishedAt: string | null;
   Pid: number;
+  /** Its way out (Docker's docker_gwbridge endpoint), while it is on a non-internal network. */
+  Gateway: { IPAddress: string; Interface: string } | null;
   Networks: { Name: string; NetworkID: string; EndpointID: string; IPAddress: string; MacAddress: string; Gateway: string; Aliases: string[]; Interface: string }[];
 }
 
@@ -68,6 +72,8 @@ interface ContainerRecord {
   netns: string;
   /** Endpoints the container holds now (none once it has exited and they were released). */
   endpoints: Attachment[];
+  /** Its way out (the gateway bridge), while it is on a non-internal network. */
+  gateway?: { address: string; link: string };
   /** Endpoints to delete at the managers, which could not be reached when the container let them go. */
   unreleased: { networkId: string; endpointId: string }[];
   proc?: ProcessId;
@@ -213,11 +219,11 @@ export class Containers {
           for (const a of allocated.splice(0)) await this.release(rec, a);
           return;
         }
-        const routed = allocated.find((e) => !e.Internal);
         for (const e of allocated) {
-          await this.plug(rec, e, e === routed);
+          await this.plug(rec, e);
           rec.endpoints.push(e);
         }
+        await this.syncGateway(rec);
         await this.startDns(h);
         await this.save(rec);
       });
@@ -228,6 +234,7 @@ export class Containers {
       this.killDns(rec);
       rec.endpoints = [];
       for (const a of allocated) await this.release(rec, a);
+      await this.syncGateway(rec).catch(() => undefined);
       await rm(path.join(this.dir, id), { recursive: true, force: true }).catch(() => undefined);
       throw e;
     }
@@ -247,7 +254,7 @@ export class Containers {
   }
 
   /** Builds the network's sandbox if needed, plugs the container in, and publishes the endpoint. */
-  private async plug(rec: ContainerRecord, e: Attachment, defaultRoute: boolean): Promise<void> {
+  private async plug(rec: ContainerRecord, e: Attachment): Promise<void> {
     const vtep = this.host.vtep();
     if (!vtep) throw new TsswarmError('Refused', 'this node has no data path address');
     await this.withVni(e.VNI, async () => {
@@ -255,7 +262,8 @@ export class Containers {
         { vni: e.VNI, subnet: e.Subnet, gateway: e.Gateway, mtu: e.MTU, dataPathPort: this.host.dataPathPort(), internal: e.Internal },
         { prefix: this.o.netnsPrefix, vtep },
       );
-      await attachEndpoint(sb, { ip: ipOf(e), mac: e.MacAddress, netns: rec.netns, link: e.Link, defaultRoute });
+      // The default route goes through the gateway bridge (syncGateway), never an overlay, as in Docker.
+      await attachEndpoint(sb, { ip: ipOf(e), mac: e.MacAddress, netns: rec.netns, link: e.Link, defaultRoute: false });
     });
     this.host.endpointAdded({ id: e.ID, networkId: e.NetworkID, vni: e.VNI, ip: ipOf(e), mac: e.MacAddress, name: rec.name, aliases: e.Aliases });
   }
@@ -316,7 +324,41 @@ export class Containers {
     const eps = h.rec.endpoints;
     h.rec.endpoints = [];
     for (const e of eps) await this.release(h.rec, e);
+    await this.syncGateway(h.rec).catch((e: unknown) => this.host.log(`container ${h.rec.name}: gateway: ${(e as Error).message}`));
     await this.save(h.rec).catch((e: unknown) => this.host.log(`container ${h.rec.name}: saving its record: ${(e as Error).message}`));
+  }
+
+  // ------------------------------------------------------------------ gateway
+
+  /**
+   * A container on at least one non-internal network has a way out through the host's
+   * gateway bridge; one on internal networks only (or none, once exited) has none.
+   */
+  private async syncGateway(rec: ContainerRecord): Promise<void> {
+    const wants = rec.endpoints.some((e) => !e.Internal) && rec.proc !== undefined;
+    if (!wants) {
+      if (rec.gateway) await detachGateway(rec.gateway.address);
+      rec.gateway = undefined;
+      return;
+    }
+    const gw = await ensureGateway();
+    if (!rec.gateway) {
+      const used = new Set([...this.byId.values()].flatMap((h) => (h.rec.gateway ? [h.rec.gateway.address] : [])));
+      const net = parseIPv4(gw.subnet.split('/')[0]!);
+      const size = 2 ** (32 - gw.prefixLen);
+      let address: string | undefined;
+      // From the address after the bridge's, up to the one before the broadcast address.
+      for (let i = 2; i < size - 1 && address === undefined; i++) {
+        const a = formatIPv4((net + i) >>> 0);
+        if (!used.has(a)) address = a;
+      }
+      if (!address) throw new TsswarmError('Unavailable', `the gateway subnet ${gw.subnet} has no free address on this host`);
+      const links = new Set(rec.endpoints.map((e) => e.Link));
+      let i = 0;
+      while (links.has(`eth${i}`)) i++;
+      rec.gateway = { address, link: `eth${i}` };
+    }
+    await attachGateway(rec.netns, rec.gateway.link, rec.gateway.address, gw);
   }
 
   // ------------------------------------------------------------------ DNS
@@ -378,18 +420,18 @@ export class Containers {
         await this.deleteAtManagers(h.rec, { networkId: e.NetworkID, endpointId: e.ID });
         throw new TsswarmError('Conflict', `endpoint with name ${h.rec.name} already exists in network ${e.NetworkName}`);
       }
-      const used = new Set(h.rec.endpoints.map((x) => x.Link));
+      const used = new Set([...h.rec.endpoints.map((x) => x.Link), ...(h.rec.gateway ? [h.rec.gateway.link] : [])]);
       let i = 0;
       while (used.has(`eth${i}`)) i++;
       const a: Attachment = { ...e, Link: `eth${i}` };
-      const routed = h.rec.endpoints.some((x) => !x.Internal);
       try {
-        await this.plug(h.rec, a, !routed && !a.Internal);
+        await this.plug(h.rec, a);
       } catch (err) {
         await this.release(h.rec, a);
         throw err;
       }
       h.rec.endpoints.push(a);
+      await this.syncGateway(h.rec);
       await this.afterNetworksChanged(h);
     });
   }
@@ -402,11 +444,7 @@ export class Containers {
       if (!e) throw new TsswarmError('NotFound', `container ${h.rec.name} is not connected to network ${target}`);
       h.rec.endpoints = h.rec.endpoints.filter((x) => x !== e);
       await this.release(h.rec, e);
-      // It carried the default route: the next network with a way out takes it over.
-      const next = h.rec.endpoints.find((x) => !x.Internal);
-      if (!e.Internal && next) {
-        await tryIp(h.rec.netns, ['route', 'replace', 'default', 'via', next.Gateway, 'dev', next.Link]);
-      }
+      await this.syncGateway(h.rec);
       await this.afterNetworksChanged(h);
     });
   }
@@ -512,8 +550,8 @@ export class Containers {
     for (const h of held.filter((x) => x.container.status().status === 'running')) {
       const { rec, container } = h;
       try {
-        const routed = rec.endpoints.find((e) => !e.Internal);
-        for (const e of rec.endpoints) await this.plug(rec, e, e === routed);
+        for (const e of rec.endpoints) await this.plug(rec, e);
+        await this.syncGateway(rec);
         if (rec.dnsProc && (await processStartTime(rec.dnsProc.pid)) === rec.dnsProc.startTime) await this.writeDns(rec);
         else await this.startDns(h);
         container.onExit((st) => void this.serial(h, () => this.exited(h, st)));
@@ -554,6 +592,13 @@ export class Containers {
         removed.push(ns);
       }
     }
+    const gwWanted = new Set(running.flatMap((h) => (h.rec.gateway ? [gatewayVethName(h.rec.gateway.address)] : [])));
+    for (const veth of await gatewayVeths()) {
+      if (!gwWanted.has(veth)) {
+        await tryIp(undefined, ['link', 'del', veth]);
+        removed.push(veth);
+      }
+    }
     const eps = this.localEndpoints();
     for (const sb of await removeOrphans(this.o.netnsPrefix, eps.map((e) => e.vni))) removed.push(sb.name);
     for (const sb of await listSandboxes(this.o.netnsPrefix)) {
@@ -581,6 +626,7 @@ export class Containers {
       Created: r.created,
       FinishedAt: r.finishedAt,
       Pid: st.status === 'running' ? st.pid : 0,
+      Gateway: r.gateway ? { IPAddress: r.gateway.address, Interface: r.gateway.link } : null,
       Networks: r.endpoints.map((e) => ({
         Name: e.NetworkName, NetworkID: e.NetworkID, EndpointID: e.ID, IPAddress: e.IPAddress, MacAddress: e.MacAddress,
         Gateway: e.Gateway, Aliases: e.Aliases, Interface: e.Link,

@@ -15,6 +15,8 @@ command -v ping >/dev/null 2>&1 || need+=(iputils-ping)
 # The wire test decodes the underlay with tshark; bench:dataplane measures with iperf3.
 command -v tshark >/dev/null 2>&1 || need+=(tshark)
 command -v iperf3 >/dev/null 2>&1 || need+=(iperf3)
+# A container's way out of a non-internal overlay is NAT on the gateway bridge, an nftables rule.
+command -v nft >/dev/null 2>&1 || need+=(nftables)
 # bench:gossip runs serf (HashiCorp memberlist) as its anchor.
 command -v serf >/dev/null 2>&1 || need+=(serf)
 if [ "${#need[@]}" -gt 0 ]; then

@@ -48,11 +48,13 @@ test('two overlays are isolated; a container on both reaches both; connect and d
   await ok(lab, 'w2', ['run', '-d', '--name', 'b1', '--network', 'blue', '--ip', '10.33.0.20', '--', 'sleep', '3600']);
   await ok(lab, 'w2', ['run', '-d', '--name', 'rb', '--network', 'red', '--network', 'blue', '--ip', '10.32.0.30', '--', 'sleep', '3600']);
 
-  // rb: eth0 on red (the default route), eth1 on blue; MTU = underlay 1500 - 50.
+  // rb: eth0 on red, eth1 on blue, eth2 on the gateway bridge (its default route, as
+  // Docker's docker_gwbridge); overlay MTU = underlay 1500 - 50.
   const addrs = await ok(lab, 'w2', ['exec', 'rb', '--', 'ip', '-o', '-4', 'addr', 'show']);
   assert.match(addrs, /eth0\s+inet 10\.32\.0\.30\/24/);
   assert.match(addrs, /eth1\s+inet 10\.33\.0\.\d+\/24/);
-  assert.match(await ok(lab, 'w2', ['exec', 'rb', '--', 'ip', 'route']), /^default via 10\.32\.0\.1 dev eth0/m);
+  assert.match(addrs, /eth2\s+inet 172\.18\.0\.\d+\/16/);
+  assert.match(await ok(lab, 'w2', ['exec', 'rb', '--', 'ip', 'route']), /^default via 172\.18\.0\.1 dev eth2/m);
   assert.match(await ok(lab, 'w2', ['exec', 'rb', '--', 'ip', 'link', 'show', 'eth1']), /mtu 1450 /);
   assert.match(await ok(lab, 'w2', ['exec', 'rb', '--', 'cat', '/etc/hosts']), /10\.32\.0\.30\trb\n10\.33\.0\.\d+\trb/);
 
@@ -69,9 +71,9 @@ test('two overlays are isolated; a container on both reaches both; connect and d
   assert.ok(!redFdb.includes('02:42:0a:21:00:14'), 'b1\'s blue MAC is not');
   assert.ok(!(await run(['ip', 'netns', 'list'])).stdout.includes(sandboxOf(lab, 'w1', blue)), 'w1 has no blue sandbox');
 
-  // Connect r1 to blue: eth1, b1 by name; w1 gets a blue sandbox, the managers list r1 on blue.
+  // Connect r1 to blue: a new interface (eth2: eth1 is its gateway), b1 by name; w1 gets a blue sandbox, the managers list r1 on blue.
   await ok(lab, 'w1', ['network', 'connect', '--alias', 'redone', 'blue', 'r1']);
-  assert.match(await ok(lab, 'w1', ['exec', 'r1', '--', 'ip', '-o', '-4', 'addr', 'show', 'eth1']), /inet 10\.33\.0\.\d+\/24/);
+  assert.match(await ok(lab, 'w1', ['exec', 'r1', '--', 'ip', '-o', '-4', 'addr', 'show', 'eth2']), /inet 10\.33\.0\.\d+\/24/);
   await until('r1 to reach b1 by name once connected', 20_000, () => pings(lab, 'w1', 'r1', 'b1'));
   await until('b1 to resolve r1 by its alias', 20_000, async () => (await lab.tsswarm('w2', ['exec', 'b1', '--', 'getent', 'hosts', 'redone'])).stdout.includes('10.33.0.'));
   assert.deepEqual(await inspectNames('blue'), ['b1', 'r1', 'rb']);
@@ -82,7 +84,8 @@ test('two overlays are isolated; a container on both reaches both; connect and d
   // The docker client disconnects it: blue is gone from r1, from w1's kernel and from the managers.
   const d = await lab.docker('w1', ['network', 'disconnect', 'blue', 'r1']);
   assert.equal(d.code, 0, d.stderr);
-  assert.notEqual((await lab.tsswarm('w1', ['exec', 'r1', '--', 'ip', 'link', 'show', 'eth1'])).code, 0, 'eth1 is gone');
+  assert.notEqual((await lab.tsswarm('w1', ['exec', 'r1', '--', 'ip', 'link', 'show', 'eth2'])).code, 0, 'eth2 is gone');
+  assert.match(await ok(lab, 'w1', ['exec', 'r1', '--', 'ip', 'route']), /^default via 172\.18\.0\.1 dev eth1/m, 'the way out stays');
   assert.equal(await pings(lab, 'w1', 'r1', '10.33.0.20'), false);
   assert.ok(!(await run(['ip', 'netns', 'list'])).stdout.includes(sandboxOf(lab, 'w1', blue)), 'w1\'s blue sandbox went with its last endpoint');
   assert.deepEqual(await inspectNames('blue'), ['b1', 'rb']);
@@ -108,13 +111,22 @@ test('stopped and exited containers give their addresses back; the exit code is 
   assert.doesNotMatch(await ok(lab, 'w2', ['ps', '-a']), /b1/);
 });
 
-test('internal networks have no way out; the MTU option is honoured', async () => {
+test('internal networks have no way out, others go out through the gateway bridge; the MTU option is honoured', async () => {
   await ok(lab, 'm1', ['network', 'create', '-d', 'overlay', '--attachable', '--internal', '-o', 'com.docker.network.driver.mtu=1400', '--subnet', '10.34.0.0/24', 'int']);
   await ok(lab, 'w1', ['run', '-d', '--name', 'i1', '--network', 'int', '--', 'sleep', '3600']);
   assert.doesNotMatch(await ok(lab, 'w1', ['exec', 'i1', '--', 'ip', 'route']), /default/);
   assert.match(await ok(lab, 'w1', ['exec', 'i1', '--', 'ip', 'link', 'show', 'eth0']), /mtu 1400 /);
-  assert.match(await ok(lab, 'w1', ['exec', 'r1', '--', 'ip', 'route']), /^default via 10\.32\.0\.1 dev eth0/m);
-  await ok(lab, 'w1', ['rm', '-f', 'i1']);
+  assert.match(await ok(lab, 'w1', ['exec', 'r1', '--', 'ip', 'route']), /^default via 172\.18\.0\.1 dev eth1/m);
+  // Out of the overlay to an address on the underlay (another lab host), masqueraded by w1.
+  const m1 = lab.host('m1').ip;
+  assert.ok(await pings(lab, 'w1', 'r1', m1), 'r1 reaches m1\'s underlay address through the gateway');
+  assert.equal(await pings(lab, 'w1', 'i1', m1), false, 'i1, on an internal network only, does not');
+  // Two containers that share no overlay do not meet on the gateway bridge either (its ports are isolated).
+  await ok(lab, 'w1', ['run', '-d', '--name', 'g2', '--network', 'blue', '--', 'sleep', '3600']);
+  const r1gw = (await ok(lab, 'w1', ['inspect', '--format', '{{.Gateway.IPAddress}}', 'r1'])).trim();
+  assert.match(r1gw, /^172\.18\.0\.\d+$/);
+  assert.equal(await pings(lab, 'w1', 'g2', r1gw), false, 'g2 cannot reach r1 through the gateway bridge');
+  await ok(lab, 'w1', ['rm', '-f', 'i1', 'g2']);
 });
 
 test('names no network knows go to the host\'s resolver (here a stand-in inside the lab)', async () => {

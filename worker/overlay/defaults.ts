@@ -25,3 +25,19 @@ export const CONTAINER_LINK = 'eth0';
  * but names also travel in log lines and `ip netns list`; 64 is plenty for a prefix.
  */
 export const MAX_NETNS_NAME = 64;
+
+/**
+ * The way out of non-internal overlays (Docker's docker_gwbridge): a bridge in the host
+ * namespace. Its name fits the kernel's 15 characters; one per host, as Docker's.
+ */
+export const GATEWAY_BRIDGE = 'tsswarm_gwbr';
+
+/**
+ * Its subnet, host-local (every host uses the same one, as Docker's 172.18.0.0/16 by
+ * default): a /16 gives 65k containers a host, and it is outside the default overlay
+ * pool (10.0.0.0/8), so no overlay route and no gateway route ever overlap.
+ */
+export const GATEWAY_SUBNET = '172.18.0.0/16';
+
+/** The nftables table holding the gateway's masquerade and forward rules. */
+export const GATEWAY_NFT_TABLE = 'tsswarm';
