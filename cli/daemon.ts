@@ -1,11 +1,8 @@
 // `tsswarm daemon`: one node's daemon (as dockerd), with its Engine API on a unix socket.
 import type { Command } from 'commander';
 import { mkdir, rm, chmod, readFile } from 'node:fs/promises';
-import { hostUpstreams, parseUpstreams } from '../worker/dns/relay.js';
 import net from 'node:net';
 import path from 'node:path';
-import { Daemon } from '../daemon/daemon.js';
-import { buildDaemonApi } from '../daemon/api.js';
 import { resolveHost } from './client.js';
 
 
@@ -31,6 +28,10 @@ export function registerDaemonCommand(program: Command, version: string): void {
     // The socket comes from the program's global -H/--host (or TSSWARM_HOST), as for every verb.
     .action(async (_o: unknown, cmd: Command) => {
       const g = cmd.optsWithGlobals<{ dataDir: string; host?: string; hostname?: string; netnsPrefix: string; dnsUpstream?: string }>();
+      // Loaded here, not at the top: every other verb of the CLI would pay for the whole daemon at start-up.
+      const { Daemon } = await import('../daemon/daemon.js');
+      const { buildDaemonApi } = await import('../daemon/api.js');
+      const { hostUpstreams, parseUpstreams } = await import('../worker/dns/relay.js');
       const dnsUpstreams = g.dnsUpstream !== undefined ? parseUpstreams(g.dnsUpstream) : hostUpstreams(await readFile('/etc/resolv.conf', 'utf8').catch(() => ''));
       const o = { ...g, host: resolveHost(g.host, process.env) };
       const log = (msg: string): void => console.error(`${new Date().toISOString()} ${msg}`);

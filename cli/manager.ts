@@ -4,8 +4,6 @@
 import type { Command } from 'commander';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { Manager } from '../manager/manager.js';
-import { parseMembers } from '../manager/members.js';
 
 export function registerManagerCommand(program: Command): void {
   program
@@ -25,6 +23,9 @@ export function registerManagerCommand(program: Command): void {
       id: string; clusterId: string; dataDir: string; listenAddr: string; apiAddr: string; tlsDir: string;
       advertiseAddr?: string; bootstrap?: string; peers?: string; snapshotEvery?: number;
     }) => {
+      // Loaded here, not at the top: every other verb of the CLI would pay for the whole manager at start-up.
+      const { Manager } = await import('../manager/manager.js');
+      const { parseMembers } = await import('../manager/members.js');
       const m = await Manager.start({
         nodeId: o.id,
         clusterId: o.clusterId,
