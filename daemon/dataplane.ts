@@ -25,7 +25,7 @@ const KIND_SYNC = 2;
  */
 const REPUBLISH_MS = 10_000;
 /**
- * A restarted daemon with endpoints already plugged in waits this long after joining
+ * A (re)started daemon waits this long after joining
  * before it makes the kernel match its tables: its tables start empty and fill from the
  * others' answers to its sync requests within a few gossip rounds (well under a second),
  * and reconciling against an empty table would wipe FDB entries that still carry the
@@ -52,7 +52,7 @@ export class DataPlane {
   private readonly local = new Map<string, LocalEndpoint>();
   private readonly dirty = new Set<string>();
   private programming = false;
-  /** False from a start with endpoints until SETTLE_MS after joining. */
+  /** False from the start of gossip until SETTLE_MS after joining. */
   private settled = true;
   private settler: NodeJS.Timeout | undefined;
   private republisher: NodeJS.Timeout | undefined;
@@ -88,7 +88,8 @@ export class DataPlane {
 
   private async start(seeds: string[]): Promise<void> {
     const port = this.o.port ?? GOSSIP_PORT;
-    if (this.local.size > 0) this.settled = false;
+    // Also without endpoints yet: a restarted daemon may still be plugging its adopted containers in.
+    this.settled = false;
     this.gossip = await GossipNode.start({
       name: this.o.nodeId,
       bindAddr: `${this.o.vtep}:${port}`,
