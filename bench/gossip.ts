@@ -1,6 +1,13 @@
 // bench:gossip — our gossip against serf (memberlist) in the same invocation, each member
 // its own OS process on 127.0.0.1, for N = 16 and 64:
-//   converge   from spawning the first member until every member lists N live members
+//   converge   until every member lists N live members, counted three ways: from spawning
+//              the first member (this includes starting N OS processes on a shared CPU,
+//              about 0.25 CPU-s for each Node member against a few ms for serf's Go binary,
+//              so it measures process start more than gossip); from the moment the last
+//              member was up (its "ready"/"agent running" line, printed before it joins);
+//              and pairwise: the longest time, over every pair (a, b), from the moment
+//              both were up until a listed b live — how long a member that is up stays
+//              unknown to one that is up
 //   event      one user broadcast until every other member has it (median of 3)
 //   detect     SIGKILL of one member until every survivor reports it failed
 //   false      members declared failed although alive, while 2 busy loops load the CPU
@@ -72,6 +79,8 @@ interface Agent {
   readyAt?: number;
   addr?: string;
   convergedAt?: number;
+  /** When this member first listed each other member live. */
+  seenAt: Map<string, number>;
   userAt: Map<string, number>;
   /** Each 'failed' report: who, when. */
   failed: { name: string; at: number }[];
@@ -85,14 +94,18 @@ interface System {
 }
 
 function newAgent(name: string, proc: ChildProcess): Agent {
-  const a: Agent = { name, proc: track(proc), live: new Map([[name, true]]), userAt: new Map(), failed: [], exited: false };
+  const a: Agent = { name, proc: track(proc), live: new Map([[name, true]]), seenAt: new Map(), userAt: new Map(), failed: [], exited: false };
   proc.on('exit', () => { a.exited = true; });
-  proc.stderr?.on('data', () => {}); // drained, not shown
+  // Drained; a member's own complaints (a failed join, say) are shown.
+  readline.createInterface({ input: proc.stderr! }).on('line', (line) => {
+    if (/join failed|error/i.test(line)) log(`${name}: ${line.trim()}`);
+  });
   return a;
 }
 
 function setLive(a: Agent, who: string, live: boolean, n: number, at: number): void {
   a.live.set(who, live);
+  if (live && !a.seenAt.has(who)) a.seenAt.set(who, at);
   if (a.convergedAt === undefined && [...a.live.values()].filter(Boolean).length === n) a.convergedAt = at;
 }
 
@@ -182,12 +195,38 @@ async function measure(sys: System, n: number): Promise<Figures> {
     if (!(await waitFor(`${sys.name} seed ready`, () => seed.readyAt !== undefined || seed.exited, 15_000)) || seed.exited) {
       throw new Error(`${sys.name} seed did not start`);
     }
-    for (let i = 1; i < n; i++) agents.push(sys.spawn(i, seed));
-    const conv = await waitFor(`${sys.name} N=${n} convergence`, () => agents.every((a) => a.convergedAt !== undefined), 60_000);
+    // spawn() blocks for a fork+exec (tens of ms, more on a busy machine); yielding after
+    // each one lets the line handlers timestamp output as it arrives. Without it, the
+    // lines of members that start fast (serf) pile up until the loop ends and all get the
+    // same late timestamp, which makes "after the last member was up" look near zero.
+    for (let i = 1; i < n; i++) {
+      agents.push(sys.spawn(i, seed));
+      await new Promise<void>((r) => setImmediate(r));
+    }
+    const conv = await waitFor(`${sys.name} N=${n} convergence`, () => agents.every((a) => a.convergedAt !== undefined) || agents.some((a) => a.exited), 60_000);
+    const dead = agents.filter((a) => a.exited).map((a) => a.name);
+    if (dead.length > 0) throw new Error(`${sys.name} members exited while joining: ${dead.join(', ')} (port taken?)`);
     const lastReady = Math.max(...agents.map((a) => a.readyAt ?? NaN));
-    f.converge_ms = conv ? Math.max(...agents.map((a) => a.convergedAt!)) - t0 : NaN;
-    f.converge_after_last_ready_ms = conv ? Math.max(...agents.map((a) => a.convergedAt!)) - lastReady : NaN;
-    log(`${sys.name} N=${n} converged: ${f.converge_ms.toFixed(0)} ms from the first spawn, ${f.converge_after_last_ready_ms.toFixed(0)} ms after the last member was up`);
+    const lastConverged = conv ? Math.max(...agents.map((a) => a.convergedAt!)) : NaN;
+    f.converge_ms = lastConverged - t0;
+    f.converge_after_last_ready_ms = lastConverged - lastReady;
+    let pair = 0;
+    for (const a of agents) {
+      for (const b of agents) {
+        if (a !== b) pair = Math.max(pair, (a.seenAt.get(b.name) ?? NaN) - Math.max(a.readyAt!, b.readyAt!));
+      }
+    }
+    f.converge_pairwise_ms = conv ? pair : NaN;
+    if (conv) {
+      // Who converged last, and which member it learned of last: where a slow figure comes from.
+      const lastAgent = agents.reduce((x, y) => (y.convergedAt! > x.convergedAt! ? y : x));
+      const [lastSeen, at] = [...lastAgent.seenAt].reduce((x, y) => (y[1] > x[1] ? y : x));
+      const who = agents.find((a) => a.name === lastSeen);
+      log(`${sys.name} N=${n}: ${lastAgent.name} converged last; it learned of ${lastSeen} last, ${(at - Math.max(lastAgent.readyAt!, who?.readyAt ?? 0)).toFixed(0)} ms after both were up`);
+    }
+    f.start_spread_ms = lastReady - t0;
+    log(`${sys.name} N=${n} converged: ${f.converge_ms.toFixed(0)} ms from the first spawn (the last member was up after ${f.start_spread_ms.toFixed(0)} ms), `
+      + `${f.converge_after_last_ready_ms.toFixed(0)} ms after the last member was up, pairwise at most ${pair.toFixed(0)} ms after both were up`);
     await sleep(1000);
 
     // ---- dissemination of a user event to all others
@@ -283,7 +322,9 @@ async function main(): Promise<void> {
     if (runSerf) {
       let base = 0;
       for (let tries = 0; tries < 20 && base === 0; tries++) {
-        const b = 30_000 + Math.floor(Math.random() * 15_000);
+        // Below Linux's ephemeral range (32768..60999): a port there can be taken by any
+        // outgoing connection between our check and serf's bind.
+        const b = 20_000 + Math.floor(Math.random() * (32_768 - 20_000 - 2 * n));
         if (await portsFree(b, 2 * n)) base = b;
       }
       if (base === 0) throw new Error('no free port range for serf');
@@ -296,6 +337,8 @@ async function main(): Promise<void> {
   }
   // Lower is better everywhere; the ratio is serf / tsswarm so that >= 1 means "as good".
   console.log('metric tsswarm serf ratio(>=1 is tsswarm as good or better)');
+  console.log('# converge_ms counts from spawning the first member and so includes starting N processes (start_spread_ms:');
+  console.log('# when the last member was up); converge_after_last_ready_ms and converge_pairwise_ms count from members being up.');
   for (const r of rows) {
     const counts = r.key.includes('false_');
     const ratio = counts ? NaN : r.anchor / r.ours;

@@ -51,6 +51,29 @@ export class GossipDecodeError extends TsswarmError {
 const utf8 = new TextEncoder();
 const utf8Strict = new TextDecoder('utf-8', { fatal: true });
 
+// The same few names and addresses are encoded over and over (every packet names its
+// members), and TextEncoder costs more than the rest of a small message; a bounded
+// cache of their bytes removes most of that. Cleared when full, so it cannot grow.
+const STRING_CACHE_MAX = 8192;
+const encoded = new Map<string, Uint8Array>();
+function utf8Bytes(s: string): Uint8Array {
+  let b = encoded.get(s);
+  if (b === undefined) {
+    b = utf8.encode(s);
+    if (encoded.size >= STRING_CACHE_MAX) encoded.clear();
+    encoded.set(s, b);
+  }
+  return b;
+}
+
+/** Short ASCII strings decode without TextDecoder; anything else goes through it (strict). */
+function decodeUtf8(buf: Uint8Array, start: number, end: number): string {
+  let ascii = end - start <= 64;
+  for (let i = start; ascii && i < end; i++) if (buf[i]! >= 0x80) ascii = false;
+  if (ascii) return String.fromCharCode(...buf.subarray(start, end));
+  return utf8Strict.decode(buf.subarray(start, end));
+}
+
 class Writer {
   private buf = new Uint8Array(64);
   private view = new DataView(this.buf.buffer);
@@ -69,7 +92,7 @@ class Writer {
   u32(v: number): void { this.room(4); this.view.setUint32(this.len, v); this.len += 4; }
   bytes(b: Uint8Array): void { this.room(b.length); this.buf.set(b, this.len); this.len += b.length; }
   str(s: string): void {
-    const b = utf8.encode(s);
+    const b = utf8Bytes(s);
     if (b.length === 0 || b.length > MAX_STRING) throw new TsswarmError('Invalid', `gossip string must be 1..${MAX_STRING} bytes, got ${b.length}`);
     this.u8(b.length);
     this.bytes(b);
@@ -79,24 +102,46 @@ class Writer {
 
 class Reader {
   private pos = 0;
-  private readonly view: DataView;
-  constructor(private readonly buf: Uint8Array) {
-    this.view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
-  }
+  constructor(private readonly buf: Uint8Array) {}
   get left(): number { return this.buf.length - this.pos; }
   private need(n: number, what: string): void {
     if (this.left < n) throw new GossipDecodeError(`truncated ${what}`);
   }
-  u8(what: string): number { this.need(1, what); return this.view.getUint8(this.pos++); }
-  u16(what: string): number { this.need(2, what); const v = this.view.getUint16(this.pos); this.pos += 2; return v; }
-  u32(what: string): number { this.need(4, what); const v = this.view.getUint32(this.pos); this.pos += 4; return v; }
+  u8(what: string): number { this.need(1, what); return this.buf[this.pos++]!; }
+  u16(what: string): number {
+    this.need(2, what);
+    const b = this.buf;
+    const v = (b[this.pos]! << 8) | b[this.pos + 1]!;
+    this.pos += 2;
+    return v;
+  }
+  u32(what: string): number {
+    this.need(4, what);
+    const b = this.buf;
+    const p = this.pos;
+    const v = ((b[p]! << 24) >>> 0) + ((b[p + 1]! << 16) | (b[p + 2]! << 8) | b[p + 3]!);
+    this.pos += 4;
+    return v;
+  }
+  /** A view of the next n bytes, not a copy: for parsing only, never to keep. */
+  sub(n: number, what: string): Uint8Array {
+    const [start, end] = this.view(n, what);
+    return this.buf.subarray(start, end);
+  }
+  /** A view into the packet, not a copy: for parsing only. */
+  private view(n: number, what: string): [number, number] {
+    this.need(n, what);
+    const start = this.pos;
+    this.pos += n;
+    return [start, this.pos];
+  }
   bytes(n: number, what: string): Uint8Array { this.need(n, what); const b = this.buf.slice(this.pos, this.pos + n); this.pos += n; return b; }
   str(what: string): string {
     const n = this.u8(what);
     if (n === 0) throw new GossipDecodeError(`empty ${what}`);
-    const b = this.bytes(n, what);
+    const [start, end] = this.view(n, what);
     try {
-      return utf8Strict.decode(b);
+      return decodeUtf8(this.buf, start, end);
     } catch {
       throw new GossipDecodeError(`${what} is not valid UTF-8`);
     }
@@ -222,7 +267,7 @@ function readMessage(r: Reader, nested: boolean): Message {
       const parts: Message[] = [];
       for (let i = 0; i < count; i++) {
         const len = r.u16('part length');
-        const inner = new Reader(r.bytes(len, 'part'));
+        const inner = new Reader(r.sub(len, 'part'));
         parts.push(readMessage(inner, true));
         inner.end('compound part');
       }

@@ -8,12 +8,15 @@ export interface GossipConfig {
   indirectChecks: number;
   gossipIntervalMs: number;
   gossipNodes: number;
+  gossipEagerGapMs: number;
   gossipToTheDeadMs: number;
   retransmitMult: number;
   suspicionMult: number;
   suspicionMaxTimeoutMult: number;
   awarenessMaxMultiplier: number;
   pushPullIntervalMs: number;
+  joinSyncs: number;
+  joinSyncIntervalMs: number;
   udpBufferSize: number;
   maxUserPayload: number;
   userSeenMs: number;
@@ -34,6 +37,13 @@ export const GOSSIP_DEFAULTS: Readonly<GossipConfig> = Object.freeze({
   gossipIntervalMs: 200,
   // Fan-out of three per round: epidemic spread reaches N members in O(log N) rounds.
   gossipNodes: 3,
+  // Fresh news (a join, a suspicion, a death, a user broadcast) does not wait for the
+  // next round: it leaves at once, and each member that hears it passes it on at once,
+  // so it crosses a hop in a network round trip instead of ~100 ms of waiting. Rounds
+  // triggered this way are at least 50 ms apart, so a burst of news coalesces into one
+  // packet per target and a node adds at most 20 rounds a second to its 5; the number
+  // of times each message is sent (retransmitMult) does not change, only when.
+  gossipEagerGapMs: 50,
   // Keep gossiping to a member for 30 s after it was declared dead, so that a member
   // that was only cut off hears it and can refute.
   gossipToTheDeadMs: 30_000,
@@ -52,6 +62,19 @@ export const GOSSIP_DEFAULTS: Readonly<GossipConfig> = Object.freeze({
   // Full state exchange over TCP every 30 s repairs anything gossip missed; rarer in
   // large clusters (scaled above 32 members) because each sync carries all members.
   pushPullIntervalMs: 30_000,
+  // A joiner learns the members its seed knew at that moment; when many join at once
+  // (a cluster booting), each then knows only those that joined before it, and gossip
+  // alone must carry N join messages to N members: N² items in ~1 KiB packets, which
+  // grows with N, not log N. A few early full syncs with random members merge those
+  // partial views the way an epidemic spreads (O(log N) syncs to reach everyone), so the
+  // cluster converges in seconds. Each costs one TCP exchange of the member list.
+  joinSyncs: 3,
+  // About a gossip round and a half apart (the first jittered ±50%, so that a burst of
+  // joiners does not sync in lockstep): the other joiners of a burst
+  // have reached their seeds by then, and three syncs are over within a second or so.
+  // In the simulator, 316 members booting together converge in ~2 rounds with this and
+  // ~5 with 1 s.
+  joinSyncIntervalMs: 300,
   // Stays below a 1500-byte Ethernet MTU after IP/UDP headers, also across a VXLAN
   // underlay, so packets are never fragmented. This includes the keyring's overhead.
   udpBufferSize: 1400,

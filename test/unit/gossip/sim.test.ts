@@ -81,23 +81,36 @@ test('no false positives with 5% packet loss over 10 simulated minutes', (t) => 
   t.diagnostic(`N=16, 5% loss, 600 s: ${sim.udpDropped}/${sim.udpSent} UDP packets dropped, ${suspicions} suspect events, ${refutes} refutations, 0 failures`);
 });
 
-test('user broadcasts reach every other member exactly once', () => {
-  const sim = new Sim({ seed: 21 });
-  const { names: all } = cluster(sim, 32);
-  const sent: string[] = [];
-  for (let i = 0; i < 20; i++) {
-    const from = all[i % 5]!;
-    const text = `msg ${i} from ${from}`;
-    sent.push(text);
-    sim.act(from, (c) => c.broadcastUser(new TextEncoder().encode(text)));
+// Piggybacked gossip gives each member a small chance of missing a message (each
+// holder sends it retransmitMult * ceil(log10(N+1)) = 8 times here, so a given member is
+// missed with probability around e^-8 per message, more with loss); memberlist has the
+// same bound. Hence: never twice, and all but a sliver delivered, over several seeds.
+test('user broadcasts reach every other member at most once, and almost all of them', (t) => {
+  let expectedTotal = 0;
+  let delivered = 0;
+  for (const seed of [21, 22, 23, 24, 25]) {
+    const sim = new Sim({ seed });
+    const { names: all } = cluster(sim, 32);
+    const sent: string[] = [];
+    for (let i = 0; i < 20; i++) {
+      const from = all[i % 5]!;
+      const text = `msg ${i} from ${from}`;
+      sent.push(text);
+      sim.act(from, (c) => c.broadcastUser(new TextEncoder().encode(text)));
+    }
+    sim.loss = 0.02;
+    sim.runFor(20_000);
+    for (const o of all) {
+      const got = sim.node(o).user.map((u) => new TextDecoder().decode(u.payload));
+      const expected = new Set(sent.filter((s) => !s.endsWith(`from ${o}`)));
+      assert.equal(new Set(got).size, got.length, `${o} got a message twice`);
+      for (const g of got) assert.ok(expected.has(g), `${o} got ${g}, which was not for it`);
+      expectedTotal += expected.size;
+      delivered += got.length;
+    }
   }
-  sim.loss = 0.02;
-  sim.runFor(20_000);
-  for (const o of all) {
-    const got = sim.node(o).user.map((u) => new TextDecoder().decode(u.payload));
-    const expected = sent.filter((s) => !s.endsWith(`from ${o}`));
-    assert.deepEqual([...got].sort(), [...expected].sort(), `${o} got the wrong set`);
-  }
+  t.diagnostic(`${delivered} of ${expectedTotal} deliveries made`);
+  assert.ok(delivered >= 0.99 * expectedTotal, `only ${delivered} of ${expectedTotal} deliveries made`);
 });
 
 test('a partitioned member is declared dead, then rejoins with a higher incarnation after healing', (t) => {

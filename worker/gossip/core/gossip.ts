@@ -117,7 +117,14 @@ export class GossipCore {
   private probe: Probe | null = null;
   private nextProbeAt: number;
   private nextGossipAt: number;
+  /** When a round last sent something; eager rounds keep gossipEagerGapMs from it. */
+  private lastGossipAt = -Infinity;
+  /** The queue's version when the last round ran: only news newer than that triggers an eager round. */
+  private gossipedVersion = -1;
   private nextPushPullAt: number;
+  /** Full syncs still due after our join completed (joinSyncs), and when the next one is. */
+  private joinSyncsLeft = 0;
+  private nextJoinSyncAt = Infinity;
   private nextHousekeepingAt: number;
   private out: Ready = { sends: [], events: [], user: [] };
 
@@ -167,7 +174,7 @@ export class GossipCore {
 
   /** The earliest time at which tick() has something to do. */
   nextWake(): number {
-    let t = Math.min(this.nextGossipAt, this.nextPushPullAt, this.nextHousekeepingAt);
+    let t = Math.min(this.gossipDueAt(), this.nextPushPullAt, this.nextHousekeepingAt, this.nextJoinSyncAt);
     if (!this.leaving) t = Math.min(t, this.nextProbeAt);
     if (this.probe !== null) t = Math.min(t, this.probe.indirectSent ? this.probe.endAt : this.probe.timeoutAt);
     for (const s of this.suspicions.values()) t = Math.min(t, s.deadline);
@@ -228,9 +235,18 @@ export class GossipCore {
       this.relays.delete(seq);
       if (r.wantNack) this.sendUdp(r.sourceAddr, { kind: 'nack', seq: r.origSeq });
     }
-    if (now >= this.nextGossipAt) {
-      this.nextGossipAt = now + this.cfg.gossipIntervalMs;
+    if (now >= this.gossipDueAt()) {
+      // An eager round leaves the regular cadence alone: members that just passed news on
+      // together would otherwise all wait a full interval for their next round, while
+      // their own random phases pick up the few that the eager wave missed sooner.
+      if (now >= this.nextGossipAt) this.nextGossipAt = now + this.cfg.gossipIntervalMs;
       this.gossip(now);
+    }
+    if (now >= this.nextJoinSyncAt) {
+      this.joinSyncsLeft--;
+      this.nextJoinSyncAt = this.joinSyncsLeft > 0 ? now + this.cfg.joinSyncIntervalMs : Infinity;
+      const peer = this.table.pick(1, (m) => m.name !== this.name && isLive(m))[0];
+      if (peer !== undefined) this.sendPushPull(peer.addr, false, false);
     }
     if (now >= this.nextPushPullAt) {
       this.nextPushPullAt = now + pushPullIntervalMs(this.cfg.pushPullIntervalMs, this.table.liveCount());
@@ -296,8 +312,18 @@ export class GossipCore {
     if (m !== undefined && (m.state === 'alive' || m.state === 'suspect')) this.onSuspect({ kind: 'suspect', incarnation: m.incarnation, node: m.name, from: this.name }, now);
   }
 
+  /** The next gossip round: the regular one, or sooner when there is news nobody got from us yet. */
+  private gossipDueAt(): number {
+    if (this.cfg.gossipEagerGapMs > 0 && this.queue.version !== this.gossipedVersion && this.table.size > 1 && this.queue.hasFresh()) {
+      return Math.min(this.nextGossipAt, this.lastGossipAt + this.cfg.gossipEagerGapMs);
+    }
+    return this.nextGossipAt;
+  }
+
   private gossip(now: number): void {
+    this.gossipedVersion = this.queue.version;
     if (this.queue.length === 0) return;
+    this.lastGossipAt = now;
     const targets = this.table.pick(this.cfg.gossipNodes, (m) =>
       m.name !== this.name && (isLive(m) || (m.state === 'dead' && now - m.stateChangedAt < this.cfg.gossipToTheDeadMs)));
     for (const t of targets) {
@@ -398,6 +424,11 @@ export class GossipCore {
 
   private onPushPull(m: PushPullMsg, now: number): void {
     if (!m.reply) this.sendPushPull(m.senderAddr, m.join, true);
+    else if (m.join && this.cfg.joinSyncs > 0 && this.joinSyncsLeft === 0) {
+      // Our join went through: sync again with random members soon (see joinSyncs).
+      this.joinSyncsLeft = this.cfg.joinSyncs;
+      this.nextJoinSyncAt = now + Math.floor(this.cfg.joinSyncIntervalMs * (0.5 + this.rand()));
+    }
     for (const s of m.states) {
       switch (s.state) {
         case 'alive':
@@ -456,10 +487,7 @@ export class GossipCore {
     const old = m.state;
     m.incarnation = incarnation;
     m.addr = addr;
-    if (old !== 'alive') {
-      m.state = 'alive';
-      m.stateChangedAt = now;
-    }
+    if (old !== 'alive') this.table.setState(m, 'alive', now);
     this.broadcastAlive(m);
     if (old === 'dead' || old === 'left') this.emit('joined', m);
     else if (old === 'suspect' || takesOver) this.emit('updated', m);
@@ -480,8 +508,7 @@ export class GossipCore {
       return;
     }
     m.incarnation = s.incarnation;
-    m.state = 'suspect';
-    m.stateChangedAt = now;
+    this.table.setState(m, 'suspect', now);
     this.queue.enqueue(s.node, encodeMessage({ kind: 'suspect', incarnation: s.incarnation, node: s.node, from: s.from }));
     this.emit('updated', m);
     const n = this.table.liveCount();
@@ -502,10 +529,10 @@ export class GossipCore {
     }
     this.suspicions.delete(d.node);
     m.incarnation = d.incarnation;
-    m.state = d.from === d.node ? 'left' : 'dead';
-    m.stateChangedAt = now;
+    const left = d.from === d.node;
+    this.table.setState(m, left ? 'left' : 'dead', now);
     this.queue.enqueue(d.node, encodeMessage({ kind: 'dead', incarnation: d.incarnation, node: d.node, from: d.from }));
-    this.emit(m.state === 'left' ? 'left' : 'failed', m);
+    this.emit(left ? 'left' : 'failed', m);
   }
 
   /** We were accused: out-bid the accusation and tell everyone we are alive. */

@@ -24,6 +24,8 @@ export class MemberTable {
   private readonly byName = new Map<string, Member>();
   private order: string[] = [];
   private cursor = 0;
+  /** Members alive or suspect, kept current by add/remove/setState (asked for per packet). */
+  private live = 0;
 
   constructor(private readonly rand: () => number) {}
 
@@ -40,19 +42,31 @@ export class MemberTable {
   }
 
   liveCount(): number {
-    let n = 0;
-    for (const m of this.byName.values()) if (isLive(m)) n++;
-    return n;
+    return this.live;
+  }
+
+  /** Changes a member's state; the only way state may change, so the live count stays right. */
+  setState(m: Member, state: MemberState, now: number): void {
+    if (isLive(m)) this.live--;
+    m.state = state;
+    m.stateChangedAt = now;
+    if (isLive(m)) this.live++;
   }
 
   /** Adds a member at a random place in the probe order, so newcomers are not all probed last. */
   add(m: Member): void {
+    const old = this.byName.get(m.name);
+    if (old !== undefined) this.remove(m.name);
     this.byName.set(m.name, m);
+    if (isLive(m)) this.live++;
     const at = Math.floor(this.rand() * (this.order.length + 1));
     this.order.splice(at, 0, m.name);
   }
 
   remove(name: string): void {
+    const m = this.byName.get(name);
+    if (m === undefined) return;
+    if (isLive(m)) this.live--;
     this.byName.delete(name);
     const i = this.order.indexOf(name);
     if (i >= 0) {
@@ -77,6 +91,19 @@ export class MemberTable {
 
   /** Up to `k` distinct members passing `eligible`, chosen uniformly. */
   pick(k: number, eligible: (m: Member) => boolean): Member[] {
+    // Usually most members are eligible: draw at random and reject, which is uniform
+    // too, and costs O(k) instead of a pass over a table of thousands.
+    const out: Member[] = [];
+    const n = this.order.length;
+    for (let tries = 0; tries < 4 * k + 8 && out.length < k && n > 0; tries++) {
+      const m = this.byName.get(this.order[Math.floor(this.rand() * n)]!);
+      if (m !== undefined && eligible(m) && !out.includes(m)) out.push(m);
+    }
+    if (out.length === k) return out;
+    return this.pickByScan(k, eligible);
+  }
+
+  private pickByScan(k: number, eligible: (m: Member) => boolean): Member[] {
     const pool = this.order.map((n) => this.byName.get(n)).filter((m): m is Member => m !== undefined && eligible(m));
     const out: Member[] = [];
     while (out.length < k && pool.length > 0) {
