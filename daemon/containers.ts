@@ -14,9 +14,9 @@ import { fileURLToPath } from 'node:url';
 import { randomBytes } from 'node:crypto';
 import { Container, processStartTime, type ContainerState, type ProcessId } from '../worker/runtime/container.js';
 import { attachEndpoint, detachEndpoint } from '../worker/overlay/endpoints.js';
-import { createSandbox, listSandboxes, removeOrphans, removeSandbox } from '../worker/overlay/sandbox.js';
+import { createSandbox, listSandboxes, removeOrphans, removeSandbox, type Sandbox } from '../worker/overlay/sandbox.js';
 import { linkNames, listNetns, tryIp } from '../worker/overlay/iproute.js';
-import { attachGateway, detachGateway, ensureGateway, gatewayVethName, gatewayVeths } from '../worker/overlay/gateway.js';
+import { attachGateway, detachGateway, ensureGateway, gatewayVethName, gatewayVeths, type Gateway } from '../worker/overlay/gateway.js';
 import { formatIPv4, parseIPv4 } from '../shared/net/cidr.js';
 import { sandboxName, vethName } from '../worker/overlay/names.js';
 import type { ForwardRequest, ForwardResponse } from '../shared/control/proto.js';
@@ -122,6 +122,10 @@ export class Containers {
   private readonly vniLocks = new Map<number, Promise<unknown>>();
   private writes = 0;
   private retrier: NodeJS.Timeout | undefined;
+  /** Sandboxes built by this daemon, by VNI. */
+  private readonly sandboxes = new Map<number, Sandbox>();
+  /** The gateway bridge and its rules, made once per daemon life (again if an attachment fails). */
+  private gatewayReady: Promise<Gateway> | undefined;
 
   constructor(
     private readonly host: ContainerHost,
@@ -201,13 +205,19 @@ export class Containers {
     };
     const allocated: Attachment[] = [];
     let held: Held | undefined;
+    // Where a run's time goes, for the log: a slow `run` is otherwise a mystery.
+    const t0 = Date.now();
+    const marks: string[] = [];
+    const mark = (what: string): void => { marks.push(`${what} ${Date.now() - t0}`); };
     try {
       for (const [i, n] of nets.entries()) allocated.push({ ...(await this.allocate(rec, n)), Link: `eth${i}` });
+      mark('allocated');
       const container = await Container.start({
         netns: rec.netns, hostname, hosts: hostsFile(rec.hostname, allocated), cmd: req.Cmd, env, logFile: this.paths(id).logFile,
         // The embedded DNS (127.0.0.11) answers from the gossiped dns table.
         resolvConf: 'nameserver 127.0.0.11\noptions ndots:0\n',
       });
+      mark('started');
       const h: Held = { rec, container, chain: Promise.resolve() };
       held = h;
       rec.proc = container.processId();
@@ -223,10 +233,13 @@ export class Containers {
           await this.plug(rec, e);
           rec.endpoints.push(e);
         }
+        mark('plugged');
         await this.syncGateway(rec);
         await this.startDns(h);
         await this.save(rec);
+        mark('done');
       });
+      this.host.log(`container ${rec.name}: running (ms: ${marks.join(', ')})`);
       return this.view(h);
     } catch (e) {
       this.byId.delete(id);
@@ -258,12 +271,25 @@ export class Containers {
     const vtep = this.host.vtep();
     if (!vtep) throw new TsswarmError('Refused', 'this node has no data path address');
     await this.withVni(e.VNI, async () => {
-      const sb = await createSandbox(
+      const build = (): Promise<Sandbox> => createSandbox(
         { vni: e.VNI, subnet: e.Subnet, gateway: e.Gateway, mtu: e.MTU, dataPathPort: this.host.dataPathPort(), internal: e.Internal },
         { prefix: this.o.netnsPrefix, vtep },
       );
       // The default route goes through the gateway bridge (syncGateway), never an overlay, as in Docker.
-      await attachEndpoint(sb, { ip: ipOf(e), mac: e.MacAddress, netns: rec.netns, link: e.Link, defaultRoute: false });
+      const attach = (sb: Sandbox): Promise<void> => attachEndpoint(sb, { ip: ipOf(e), mac: e.MacAddress, netns: rec.netns, link: e.Link, defaultRoute: false });
+      // A sandbox this daemon built is trusted without asking the kernel again, unless attaching to it fails.
+      const known = this.sandboxes.get(e.VNI);
+      if (known) {
+        try {
+          await attach(known);
+          return;
+        } catch {
+          this.sandboxes.delete(e.VNI);
+        }
+      }
+      const sb = await build();
+      this.sandboxes.set(e.VNI, sb);
+      await attach(sb);
     });
     this.host.endpointAdded({ id: e.ID, networkId: e.NetworkID, vni: e.VNI, ip: ipOf(e), mac: e.MacAddress, name: rec.name, aliases: e.Aliases });
   }
@@ -275,7 +301,10 @@ export class Containers {
       const sandbox = sandboxName(this.o.netnsPrefix, e.VNI);
       await detachEndpoint({ name: sandbox }, ipOf(e)).catch(() => undefined);
       // The last endpoint of a network on this host takes the sandbox (and its vxlan device) with it.
-      if (!this.localEndpoints().some((x) => x.vni === e.VNI && x.id !== e.ID)) await removeSandbox(this.o.netnsPrefix, e.VNI);
+      if (!this.localEndpoints().some((x) => x.vni === e.VNI && x.id !== e.ID)) {
+        this.sandboxes.delete(e.VNI);
+        await removeSandbox(this.o.netnsPrefix, e.VNI);
+      }
     }).catch((err: unknown) => this.host.log(`container ${rec.name}: unplugging from ${e.NetworkName}: ${(err as Error).message}`));
     await this.deleteAtManagers(rec, { networkId: e.NetworkID, endpointId: e.ID });
   }
@@ -341,7 +370,11 @@ export class Containers {
       rec.gateway = undefined;
       return;
     }
-    const gw = await ensureGateway();
+    this.gatewayReady ??= ensureGateway();
+    const gw = await this.gatewayReady.catch((e: unknown) => {
+      this.gatewayReady = undefined;
+      throw e;
+    });
     if (!rec.gateway) {
       const used = new Set([...this.byId.values()].flatMap((h) => (h.rec.gateway ? [h.rec.gateway.address] : [])));
       const net = parseIPv4(gw.subnet.split('/')[0]!);
@@ -358,7 +391,13 @@ export class Containers {
       while (links.has(`eth${i}`)) i++;
       rec.gateway = { address, link: `eth${i}` };
     }
-    await attachGateway(rec.netns, rec.gateway.link, rec.gateway.address, gw);
+    try {
+      await attachGateway(rec.netns, rec.gateway.link, rec.gateway.address, gw);
+    } catch {
+      // The bridge may have been removed under us: make it again, and try once more.
+      this.gatewayReady = ensureGateway();
+      await attachGateway(rec.netns, rec.gateway.link, rec.gateway.address, await this.gatewayReady);
+    }
   }
 
   // ------------------------------------------------------------------ DNS

@@ -34,6 +34,7 @@ export async function vniOf(lab: Lab, host: string, network: string): Promise<nu
 }
 
 export interface RunningEndpoint {
+  network: string;
   host: string;
   container: string;
   ip: string;
@@ -47,8 +48,8 @@ interface PsView {
   Networks: { Name: string; IPAddress: string; MacAddress: string }[];
 }
 
-/** The endpoints on `network` of every running container of the given hosts, as their daemons report them. */
-export async function runningEndpoints(lab: Lab, hosts: string[], network: string): Promise<RunningEndpoint[]> {
+/** The endpoints on `network` (default: all networks) of every running container of the given hosts, as their daemons report them. */
+export async function runningEndpoints(lab: Lab, hosts: string[], network?: string): Promise<RunningEndpoint[]> {
   const out: RunningEndpoint[] = [];
   for (const host of hosts) {
     const ids = (await ok(lab, host, ['ps', '-q', '--no-trunc'])).split('\n').filter(Boolean);
@@ -56,7 +57,7 @@ export async function runningEndpoints(lab: Lab, hosts: string[], network: strin
     for (const c of list) {
       if (c.State !== 'running') continue;
       for (const n of c.Networks) {
-        if (n.Name === network) out.push({ host, container: c.Name, ip: n.IPAddress.split('/')[0]!, mac: n.MacAddress, vtep: lab.host(host).ip });
+        if (network === undefined || n.Name === network) out.push({ network: n.Name, host, container: c.Name, ip: n.IPAddress.split('/')[0]!, mac: n.MacAddress, vtep: lab.host(host).ip });
       }
     }
   }
@@ -75,8 +76,8 @@ async function netnsList(): Promise<string[]> {
  * (IP → MAC) each, nothing stale, nothing learned; and only hosts with a local endpoint
  * have a sandbox. Returns a description of every difference (empty: all good).
  */
-export async function kernelDiffs(lab: Lab, hosts: string[], network: string, vni: number): Promise<string[]> {
-  const eps = await runningEndpoints(lab, hosts, network);
+export async function kernelDiffs(lab: Lab, hosts: string[], network: string, vni: number, known?: RunningEndpoint[]): Promise<string[]> {
+  const eps = known ? known.filter((e) => e.network === network) : await runningEndpoints(lab, hosts, network);
   const ns = new Set(await netnsList());
   const diffs: string[] = [];
   for (const host of hosts) {

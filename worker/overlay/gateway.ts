@@ -8,7 +8,7 @@ import { TsswarmError } from '../../shared/errors.js';
 import { firstHost, formatIPv4, parseCidr, parseIPv4 } from '../../shared/net/cidr.js';
 import { run } from '../../shared/run.js';
 import { GATEWAY_BRIDGE, GATEWAY_NFT_TABLE, GATEWAY_SUBNET } from './defaults.js';
-import { ip, linkNames, tryIp } from './iproute.js';
+import { batch, ip, linkNames, tryIp } from './iproute.js';
 
 export interface Gateway {
   /** The bridge's address: every container's default gateway. */
@@ -70,23 +70,28 @@ export async function ensureGateway(subnet = GATEWAY_SUBNET): Promise<Gateway> {
 /** Plugs a container into the gateway bridge as `link`, with `address` and its default route there. Idempotent. */
 export async function attachGateway(netns: string, link: string, address: string, gw: Gateway): Promise<void> {
   const veth = gatewayVethName(address);
-  if ((await linkNames(undefined)).includes(veth)) {
+  // One `ip -batch` per namespace, as for overlay endpoints.
+  const hostSide = [
+    `link add ${veth} type veth peer name ${link} netns ${netns}`,
+    `link set ${veth} master ${GATEWAY_BRIDGE}`,
+    `link set dev ${veth} type bridge_slave isolated on`,
+    `link set ${veth} up`,
+  ];
+  const containerSide = [`addr add ${address}/${gw.prefixLen} dev ${link}`, `link set ${link} up`, `route replace default via ${gw.address} dev ${link}`];
+  try {
+    await batch('ip', undefined, hostSide);
+  } catch (e) {
+    if (!(await linkNames(undefined)).includes(veth)) throw e;
     const have = await tryIp(netns, ['-o', '-4', 'addr', 'show', 'dev', link]);
     if (have.code === 0 && have.stdout.includes(` inet ${address}/`)) {
       await ip(netns, ['route', 'replace', 'default', 'via', gw.address, 'dev', link]);
       return;
     }
     await ip(undefined, ['link', 'del', veth]);
+    await batch('ip', undefined, hostSide);
   }
-  await ip(undefined, ['link', 'add', veth, 'type', 'veth', 'peer', 'name', link, 'netns', netns]);
   try {
-    await ip(undefined, ['link', 'set', veth, 'master', GATEWAY_BRIDGE]);
-    const iso = await run(['bridge', 'link', 'set', 'dev', veth, 'isolated', 'on'], { timeoutMs: 10_000 });
-    if (iso.code !== 0) throw new TsswarmError('Unavailable', `isolating ${veth} on the gateway bridge failed: ${iso.stderr.trim()}`);
-    await ip(undefined, ['link', 'set', veth, 'up']);
-    await ip(netns, ['addr', 'add', `${address}/${gw.prefixLen}`, 'dev', link]);
-    await ip(netns, ['link', 'set', link, 'up']);
-    await ip(netns, ['route', 'replace', 'default', 'via', gw.address, 'dev', link]);
+    await batch('ip', netns, containerSide);
   } catch (e) {
     await tryIp(undefined, ['link', 'del', veth]);
     throw e;

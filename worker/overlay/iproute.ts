@@ -38,7 +38,7 @@ export async function bridge(ns: string | undefined, args: string[]): Promise<st
  * set instead of one per entry. Without -force the batch stops at the first failing
  * line, and the error quotes it.
  */
-export async function batch(tool: 'ip' | 'bridge', ns: string, lines: string[]): Promise<void> {
+export async function batch(tool: 'ip' | 'bridge', ns: string | undefined, lines: string[]): Promise<void> {
   if (lines.length === 0) return;
   const args = ['-batch', '-'];
   const r = await run(argv(tool, ns, args), { input: `${lines.join('\n')}\n`, timeoutMs: IPROUTE_TIMEOUT_MS });
