@@ -11,6 +11,8 @@ interface Item {
   key: string;
   bytes: Uint8Array;
   transmits: number;
+  /** How many times the base limit this message is sent. */
+  weight: number;
   order: number;
   /** Superseded or spent: skipped, and swept out on the next compaction. */
   gone: boolean;
@@ -48,10 +50,10 @@ export class BroadcastQueue {
   }
 
   /** Queues an encoded message; an item with the same key is superseded. */
-  enqueue(key: string, bytes: Uint8Array): void {
+  enqueue(key: string, bytes: Uint8Array, weight = 1): void {
     const old = this.byKey.get(key);
     if (old !== undefined) this.drop(old);
-    const it: Item = { key, bytes, transmits: 0, order: this.counter++, gone: false };
+    const it: Item = { key, bytes, transmits: 0, weight, order: this.counter++, gone: false };
     this.byKey.set(key, it);
     // Zero transmits and the highest order: it belongs at the front.
     this.items.unshift(it);
@@ -86,7 +88,7 @@ export class BroadcastQueue {
       left -= cost;
       out.push(it.bytes);
       it.transmits++;
-      if (it.transmits >= limit) this.drop(it);
+      if (it.transmits >= limit * it.weight) this.drop(it);
     }
     if (out.length > 0) {
       this.items.sort(byPriority);

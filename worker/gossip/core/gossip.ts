@@ -217,7 +217,7 @@ export class GossipCore {
     const seq = this.userSeq;
     this.userSeq = (this.userSeq + 1) >>> 0;
     const msg: Message = { kind: 'user', origin: this.name, epoch: this.userEpoch, seq, payload };
-    this.queue.enqueue(userKey(this.name, this.userEpoch, seq), encodeMessage(msg));
+    this.queue.enqueue(userKey(this.name, this.userEpoch, seq), encodeMessage(msg), this.cfg.userRetransmitFactor);
   }
 
   // ---- time ----
@@ -452,7 +452,7 @@ export class GossipCore {
     if (this.seenUser.has(key)) return;
     this.seenUser.set(key, now);
     this.out.user.push({ origin, payload });
-    this.queue.enqueue(key, encodeMessage({ kind: 'user', origin, epoch, seq, payload }));
+    this.queue.enqueue(key, encodeMessage({ kind: 'user', origin, epoch, seq, payload }), this.cfg.userRetransmitFactor);
   }
 
   // ---- membership rules (memberlist's aliveNode / suspectNode / deadNode) ----
