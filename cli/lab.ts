@@ -63,8 +63,9 @@ export function registerLabCommand(program: Command): void {
     .option('--bare', 'namespaces and underlay only, no daemons')
     .option('--no-form', 'start the daemons but do not form a swarm')
     .option('--dns-upstream <list>', 'where the daemons send names their containers ask for that no network knows: "none", or addresses inside the lab', 'none')
-    .action(async (o: { managers: number; workers: number; name: string; bare?: boolean; form: boolean; dnsUpstream: string }) => {
-      const s = await up({ name: o.name, managers: o.managers, workers: o.workers, bare: o.bare === true, form: o.form, dnsUpstream: o.dnsUpstream, log: (l) => console.error(l) });
+    .option('--gossip-key-rotation <duration>', 'how often the leading manager makes a new gossip key (default the daemon\'s, 12h)')
+    .action(async (o: { managers: number; workers: number; name: string; bare?: boolean; form: boolean; dnsUpstream: string; gossipKeyRotation?: string }) => {
+      const s = await up({ name: o.name, managers: o.managers, workers: o.workers, bare: o.bare === true, form: o.form, dnsUpstream: o.dnsUpstream, gossipKeyRotation: o.gossipKeyRotation, log: (l) => console.error(l) });
       const cols: Column<HostState>[] = [
         { header: 'HOST', get: (h) => h.name },
         { header: 'ROLE', get: (h) => h.role },

@@ -34,6 +34,8 @@ export interface DaemonOptions {
   hostname?: string;
   /** Where the containers' embedded DNS sends names no network knows (Docker forwards to the host's resolvers); [] forwards nothing. */
   dnsUpstreams?: Upstream[];
+  /** How often the leader makes a new gossip key, while this node is the leader; default 12 h. */
+  gossipKeyRotationMs?: number;
   engineVersion: string;
   log: (msg: string) => void;
 }
@@ -414,6 +416,7 @@ export class Daemon {
       bootstrap: o.bootstrap,
       peers: o.peers,
       forceNewCluster: o.forceNewCluster,
+      gossipKeyRotationMs: this.o.gossipKeyRotationMs,
       log: this.o.log,
     });
     this.lastError = '';

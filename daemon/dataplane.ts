@@ -3,6 +3,7 @@
 // neighbour entries of that network's sandbox, so containers on other hosts are one
 // bridge hop and one VXLAN hop away. Local endpoints are published here, and a member
 // that fails or leaves takes its entries with it.
+import { createHash } from 'node:crypto';
 import { GossipNode, type GossipNodeStats } from '../worker/gossip/node.js';
 import { Keyring } from '../worker/gossip/keyring.js';
 import type { MemberEvent } from '../worker/gossip/index.js';
@@ -32,6 +33,11 @@ const REPUBLISH_MS = 10_000;
  * containers' traffic. Stale entries are removed at the end of it.
  */
 const SETTLE_MS = 2_000;
+
+/** A key's name in logs: a digest prefix, never the key. */
+function keyId(key: Uint8Array): string {
+  return createHash('sha256').update(key).digest('hex').slice(0, 8);
+}
 
 export interface LocalEndpoint {
   id: string;
@@ -76,7 +82,10 @@ export class DataPlane {
     const changed = keys.length !== this.keys.length || keys.some((k, i) => !Buffer.from(k).equals(Buffer.from(this.keys[i] ?? [])));
     this.keys = keys;
     if (this.gossip) {
-      if (changed) this.gossip.setKeys(keys);
+      if (changed) {
+        this.gossip.setKeys(keys);
+        this.o.log(`data plane: gossip keyring now ${keys.length} key(s), sending with ${keyId(keys[0]!)}`);
+      }
       return;
     }
     if (this.starting) return;

@@ -18,7 +18,7 @@ function marker(lab: string, host: string): string {
 }
 
 /** The exact command that runs a host's daemon; the only place it is spelled out. */
-export function daemonArgv(netns: string, cli: string, host: { name: string; dataDir: string; socket: string }, dnsUpstream = 'none'): string[] {
+export function daemonArgv(netns: string, cli: string, host: { name: string; dataDir: string; socket: string }, dnsUpstream = 'none', gossipKeyRotation?: string): string[] {
   // Namespaces the daemon makes (sandboxes, containers) carry the host's own prefix, so
   // hosts sharing /run/netns do not collide and `lab down` finds them by the lab's.
   // nsenter enters only the network namespace: `ip netns exec` would also give the daemon
@@ -27,7 +27,7 @@ export function daemonArgv(netns: string, cli: string, host: { name: string; dat
   return ['nsenter', `--net=/run/netns/${netns}`, '--',
     process.execPath, cli, 'daemon', '--data-dir', host.dataDir, '--host', `unix://${host.socket}`, '--hostname', host.name, '--netns-prefix', `${netns}-`,
     // A lab has no resolver of its own: by default nothing a container asks leaves the lab.
-    '--dns-upstream', dnsUpstream];
+    '--dns-upstream', dnsUpstream, ...(gossipKeyRotation ? ['--gossip-key-rotation', gossipKeyRotation] : [])];
 }
 
 /** The environment lab programs run with: ours, minus what would confuse a nested node. */

@@ -13,7 +13,7 @@ function checkCount(what: string, n: number, min: number, max: number): void {
 }
 
 /** m1..mN then w1..wN, managers on .11.., workers on .21.. of the lab's /24. */
-export function planHosts(lab: string, dir: string, cli: string, managers: number, workers: number, dnsUpstream = 'none'): HostState[] {
+export function planHosts(lab: string, dir: string, cli: string, managers: number, workers: number, dnsUpstream = 'none', gossipKeyRotation?: string): HostState[] {
   checkCount('managers', managers, 1, MAX_MANAGERS);
   checkCount('workers', workers, 0, MAX_WORKERS);
   const hosts: HostState[] = [];
@@ -33,7 +33,7 @@ export function planHosts(lab: string, dir: string, cli: string, managers: numbe
       link: HOST_LINK,
       dir: hostDir,
       log: path.join(hostDir, 'daemon.log'),
-      daemonArgv: daemonArgv(netns, cli, paths, dnsUpstream),
+      daemonArgv: daemonArgv(netns, cli, paths, dnsUpstream, gossipKeyRotation),
       pid: null,
       partitioned: false,
     });

@@ -26,6 +26,8 @@ export interface UpOptions {
   form: boolean;
   /** The daemons' --dns-upstream: "none" (default) or addresses inside the lab. */
   dnsUpstream?: string;
+  /** The daemons' --gossip-key-rotation; default theirs (12 h). */
+  gossipKeyRotation?: string;
   log?: Log;
 }
 
@@ -57,7 +59,7 @@ export async function up(o: UpOptions): Promise<LabState> {
   const log = o.log ?? quiet;
   validateLabName(o.name);
   const dir = labDir(o.name);
-  const hosts = planHosts(o.name, dir, CLI_JS, o.managers, o.workers, o.dnsUpstream ?? 'none');
+  const hosts = planHosts(o.name, dir, CLI_JS, o.managers, o.workers, o.dnsUpstream ?? 'none', o.gossipKeyRotation);
   if (!o.bare && !(await stat(CLI_JS).then(() => true, () => false))) {
     throw new TsswarmError('Invalid', `${CLI_JS} is missing; build first with \`npx tsc -p tsconfig.json\` (or use --bare)`);
   }

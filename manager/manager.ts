@@ -2,6 +2,7 @@
 // services on the same 2377 server (CA, dispatcher, forwarded API), plus the API
 // itself as a fastify instance the daemon calls in-process. A bare manager (tests,
 // benchmarks) can also serve that API on a TCP address.
+import { GOSSIP_KEY_ROTATION_MS, KeyRotator } from './keys/rotation.js';
 import type { FastifyInstance } from 'fastify';
 import { RaftNode } from './raft/node.js';
 import type { Members } from './raft/framing.js';
@@ -36,6 +37,8 @@ export interface ManagerOptions {
   peers?: Members;
   forceNewCluster?: boolean;
   snapshotEvery?: number;
+  /** How often the leader makes a new gossip key; default 12 h, as Docker rotates its network keys. */
+  gossipKeyRotationMs?: number;
   /** Bare managers only: also serve the API over HTTP on this host:port. */
   apiAddr?: string;
   log?: (msg: string) => void;
@@ -50,7 +53,7 @@ export class Manager {
     readonly store: Store,
     readonly api: FastifyInstance,
     readonly control: ControlServer,
-    private readonly parts: { dispatcher: Dispatcher; roles: RoleReconciler },
+    private readonly parts: { dispatcher: Dispatcher; roles: RoleReconciler; keys: KeyRotator },
     readonly ctx: ApiContext,
   ) {}
 
@@ -129,6 +132,7 @@ export class Manager {
     const dispatcher = new Dispatcher(ctx, control);
     const roles = new RoleReconciler(ctx);
     holder.roles = roles;
+    const keys = new KeyRotator(ctx, { rotationMs: o.gossipKeyRotationMs ?? GOSSIP_KEY_ROTATION_MS });
     const api = await buildApi(ctx);
     control.server.addService(services.ca.service, caService(ctx, control));
     control.server.addService(services.dispatcher.service, dispatcher.service());
@@ -138,6 +142,7 @@ export class Manager {
     const onLeader = (isLeader: boolean): void => {
       dispatcher.setLeader(isLeader);
       roles.setLeader(isLeader);
+      keys.setLeader(isLeader);
     };
     raft.onLeaderChange = (_lead, role) => onLeader(role === Role.Leader);
     onLeader(raft.isLeader());
@@ -147,7 +152,7 @@ export class Manager {
       await api.listen({ host, port });
     }
     log(`manager ${o.nodeId}: control and raft on ${raft.address}${o.apiAddr ? `, API on http://${o.apiAddr}` : ''}`);
-    return new Manager(raft, store, api, control, { dispatcher, roles }, ctx);
+    return new Manager(raft, store, api, control, { dispatcher, roles, keys }, ctx);
   }
 
   /** A renewed certificate: new inbound handshakes and new outbound connections use it. */
@@ -158,6 +163,7 @@ export class Manager {
 
   async stop(): Promise<void> {
     this.parts.dispatcher.stop();
+    this.parts.keys.stop();
     this.parts.roles.stop();
     await this.api.close();
     await this.raft.stop();

@@ -1,6 +1,7 @@
 // Worker sessions, leader only (as swarmkit's dispatcher): every node heartbeats the
 // leader; the leader marks a node Ready on its first heartbeat and Down once it has
 // missed three periods. A follower points the caller at the leader instead.
+import { PROMOTE_AFTER_HEARTBEATS, ringOrder } from '../keys/rotation.js';
 import type * as grpc from '@grpc/grpc-js';
 import { ControlServer } from '../control/server.js';
 import { getCluster } from '../cluster.js';
@@ -75,7 +76,8 @@ export class Dispatcher {
     }
     const { objects: keys } = await this.ctx.store.list('keys', (k) => k.spec.subsystem === 'gossip');
     return {
-      gossipKeys: keys.sort((a, b) => b.spec.lamportTime - a.spec.lamportTime).slice(0, 3).map((k) => Buffer.from(k.spec.key)),
+      gossipKeys: ringOrder(keys.map((k) => ({ key: k.spec.key, lamportTime: k.spec.lamportTime, createdAtMs: Date.parse(k.createdAt) })),
+        Date.now(), PROMOTE_AFTER_HEARTBEATS * c.spec.dispatcher.heartbeatPeriodMs).map((k) => Buffer.from(k)),
       periodMs: c.spec.dispatcher.heartbeatPeriodMs,
       managers: this.ctx.managers(),
       leaderId: this.ctx.nodeId,

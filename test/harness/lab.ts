@@ -36,6 +36,8 @@ export interface LabUpOptions {
   form?: boolean;
   /** The daemons' --dns-upstream; default "none". */
   dnsUpstream?: string;
+  /** The daemons' --gossip-key-rotation. */
+  gossipKeyRotation?: string;
 }
 
 export interface LabExecOptions {
@@ -97,6 +99,7 @@ export class Lab {
     if (opts.bare) args.push('--bare');
     if (opts.form === false) args.push('--no-form');
     if (opts.dnsUpstream) args.push('--dns-upstream', opts.dnsUpstream);
+    if (opts.gossipKeyRotation) args.push('--gossip-key-rotation', opts.gossipKeyRotation);
     const r = await labCli(args, { timeoutMs: UP_TIMEOUT_MS });
     if (r.code !== 0) {
       const cleanup = existed ? '' : await removeAll(name).then(() => '', (e: unknown) => `\nand cleaning up failed: ${(e as Error).message}`);
