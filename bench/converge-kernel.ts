@@ -8,6 +8,7 @@
 //   anchor      a sandbox built with plain ip commands in the same shape as tsswarm's
 //               (bridge br0 + vxlan0 with proxy ARP, veth to a container), programmed by
 //               one `bridge -batch` and one `ip -batch` per host, as the daemon does.
+import { children, stopChild } from './children.js';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { watch, type FSWatcher } from 'node:fs';
 import { run } from '../shared/run.js';
@@ -30,18 +31,28 @@ export async function sh(argv: string[], input?: string): Promise<string> {
   return r.stdout;
 }
 
-/** Every long-running child of the bench, so cleanup can stop whatever is still running. */
-export const children = new Set<ChildProcess>();
+export { children, stopChild } from './children.js';
 
-export async function stopChild(child: ChildProcess): Promise<void> {
-  if (child.exitCode === null && child.signalCode === null) {
-    const exited = new Promise<void>((resolve) => child.once('close', () => resolve()));
-    child.kill('SIGTERM');
-    const timer = setTimeout(() => child.kill('SIGKILL'), 3_000);
-    await exited;
-    clearTimeout(timer);
-  }
-  children.delete(child);
+/**
+ * Resolves with the first value `find` gives (checked now and whenever the owner runs its
+ * `waiters`), or undefined after `timeoutMs`.
+ */
+function waitUntil(waiters: Set<() => void>, find: () => number | undefined, timeoutMs: number): Promise<number | undefined> {
+  const hit = find();
+  if (hit !== undefined) return Promise.resolve(hit);
+  return new Promise((resolve) => {
+    const check = (): void => {
+      const at = find();
+      if (at !== undefined) done(at);
+    };
+    const done = (at: number | undefined): void => {
+      clearTimeout(timer);
+      waiters.delete(check);
+      resolve(at);
+    };
+    const timer = setTimeout(() => done(undefined), timeoutMs);
+    waiters.add(check);
+  });
 }
 
 /** Calls `onLine(line, arrival)` for each complete stdout line of a long-running child. */
@@ -122,21 +133,7 @@ export class TableWatch {
 
   /** Waits for a matching event; undefined after `timeoutMs`. */
   wait(kind: TableKind, key: string, deleted: boolean, since: number, timeoutMs: number): Promise<number | undefined> {
-    const hit = this.first(kind, key, deleted, since);
-    if (hit !== undefined) return Promise.resolve(hit);
-    return new Promise((resolve) => {
-      const check = (): void => {
-        const at = this.first(kind, key, deleted, since);
-        if (at !== undefined) done(at);
-      };
-      const done = (at: number | undefined): void => {
-        clearTimeout(timer);
-        this.waiters.delete(check);
-        resolve(at);
-      };
-      const timer = setTimeout(() => done(undefined), timeoutMs);
-      this.waiters.add(check);
-    });
+    return waitUntil(this.waiters, () => this.first(kind, key, deleted, since), timeoutMs);
   }
 
   /** Drops events before `before`, so 50 samples do not make each search longer. */
@@ -315,22 +312,7 @@ export class FileWatch {
 
   /** The first change at or after `since`, waiting up to `timeoutMs`. */
   wait(since: number, timeoutMs: number): Promise<number | undefined> {
-    const first = (): number | undefined => this.times.find((t) => t >= since);
-    const hit = first();
-    if (hit !== undefined) return Promise.resolve(hit);
-    return new Promise((resolve) => {
-      const check = (): void => {
-        const at = first();
-        if (at !== undefined) done(at);
-      };
-      const done = (at: number | undefined): void => {
-        clearTimeout(timer);
-        this.waiters.delete(check);
-        resolve(at);
-      };
-      const timer = setTimeout(() => done(undefined), timeoutMs);
-      this.waiters.add(check);
-    });
+    return waitUntil(this.waiters, () => this.times.find((t) => t >= since), timeoutMs);
   }
 
   stop(): void {

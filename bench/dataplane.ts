@@ -9,7 +9,8 @@
 // over rounds and the ratio tsswarm/hand-built.
 //
 //   npm run bench:dataplane [-- --seconds 10 --pings 20 --rounds 3]
-import { spawn, type ChildProcess } from 'node:child_process';
+import { children, stopChild } from './children.js';
+import { spawn } from 'node:child_process';
 import { Lab } from '../test/harness/lab.js';
 import { addHandPeer, buildHandVtep, removeHandVtep, type HandVtep } from '../test/lab/handvxlan.js';
 import { run } from '../shared/run.js';
@@ -65,18 +66,6 @@ async function requireTool(tool: string, pkg: string): Promise<void> {
 /** One path to measure: a client namespace, a server namespace, and the server's address. */
 interface Path { name: string; from: string; to: string; address: string }
 
-const children = new Set<ChildProcess>();
-
-async function stop(child: ChildProcess): Promise<void> {
-  if (child.exitCode === null && child.signalCode === null) {
-    const exited = new Promise<void>((resolve) => child.once('close', () => resolve()));
-    child.kill('SIGTERM');
-    const timer = setTimeout(() => child.kill('SIGKILL'), 3_000);
-    await exited;
-    clearTimeout(timer);
-  }
-  children.delete(child);
-}
 
 async function listening(ns: string, port: number): Promise<boolean> {
   const out = await sh(['ip', 'netns', 'exec', ns, 'ss', '-H', '-t', '-l', '-n', `sport = :${port}`]);
@@ -100,7 +89,7 @@ async function throughput(p: Path, seconds: number): Promise<number> {
     if (bps === undefined) throw new Error(`iperf3 ${p.name}: no result${j.error ? `: ${j.error}` : ''}`);
     return bps / 1e9;
   } finally {
-    await stop(server);
+    await stopChild(server);
   }
 }
 
@@ -171,7 +160,7 @@ async function cleanup(built: Built): Promise<void> {
       problems.push((e as Error).message);
     }
   };
-  for (const c of [...children]) await attempt(() => stop(c));
+  for (const c of [...children]) await attempt(() => stopChild(c));
   for (const v of built.hand.splice(0)) await attempt(() => removeHandVtep(v));
   for (const c of built.containers.splice(0)) {
     await attempt(async () => {

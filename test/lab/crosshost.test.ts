@@ -4,26 +4,12 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Lab } from '../harness/lab.js';
+import { ok as kitOk, sleep, until } from './overlay-kit.js';
 import { run } from '../../shared/run.js';
 
 let lab: Lab;
 
-async function ok(host: string, args: string[], timeoutMs?: number): Promise<string> {
-  const r = await lab.tsswarm(host, args, timeoutMs ? { timeoutMs } : {});
-  assert.equal(r.code, 0, `tsswarm ${args.join(' ')} on ${host} exited ${r.code}: ${r.stdout}${r.stderr}`);
-  return r.stdout;
-}
-
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
-
-async function until(what: string, timeoutMs: number, fn: () => Promise<boolean>): Promise<number> {
-  const t0 = Date.now();
-  while (!(await fn().catch(() => false))) {
-    if (Date.now() - t0 > timeoutMs) throw new Error(`timed out waiting for ${what}`);
-    await sleep(100);
-  }
-  return Date.now() - t0;
-}
+const ok = (host: string, args: string[], timeoutMs?: number): Promise<string> => kitOk(lab, host, args, timeoutMs);
 
 before(async () => {
   lab = await Lab.up({ managers: 1, workers: 2 });

@@ -15,7 +15,7 @@ import { relayForwarder, type RelayForwarder } from '../../../worker/dns/relay-c
 import { frame, FrameReader, hostUpstreams, parseUpstreams, startDnsRelay, type DnsRelay } from '../../../worker/dns/relay.js';
 import type { DnsLookup } from '../../../worker/dns/resolver.js';
 import { startDnsServer, type DnsServer } from '../../../worker/dns/server.js';
-import { query, queryBytes } from './helpers.js';
+import { ask, query, queryBytes } from './helpers.js';
 
 const lookup: DnsLookup = {
   ipv4: (n) => (n === 'web.local' ? ['10.0.0.7'] : []),
@@ -102,22 +102,6 @@ async function fakeUpstream(): Promise<FakeUpstream> {
   }
 }
 
-/** Send one packet from a fresh socket and wait for one reply, or undefined after `ms`. */
-async function ask(port: number, packet: Buffer, ms = 2000): Promise<DnsMessage | undefined> {
-  const sock = dgram.createSocket('udp4');
-  try {
-    return await new Promise<DnsMessage | undefined>((ok, fail) => {
-      const timer = setTimeout(() => ok(undefined), ms);
-      sock.on('message', (raw) => {
-        clearTimeout(timer);
-        try { ok(decodeMessage(raw)); } catch (e) { fail(e); }
-      });
-      sock.send(packet, port, '127.0.0.1');
-    });
-  } finally {
-    sock.close();
-  }
-}
 
 /** Write raw bytes to the relay socket and wait for the relay to hang up (or time out). */
 async function sendRaw(socketPath: string, bytes: Buffer, ms = 1000): Promise<'closed' | 'open'> {

@@ -6,7 +6,7 @@ import { after, before, describe, it } from 'node:test';
 import { decodeMessage, encodeMessage, RCode, RRClass, RRType, type DnsMessage } from '../../../worker/dns/codec.js';
 import type { DnsLookup } from '../../../worker/dns/resolver.js';
 import { startDnsServer, udpForwarder, type DnsServer } from '../../../worker/dns/server.js';
-import { queryBytes } from './helpers.js';
+import { ask, queryBytes } from './helpers.js';
 
 const lookup: DnsLookup = {
   ipv4: (n) => (n === 'c1' ? ['10.0.0.2'] : []),
@@ -31,22 +31,6 @@ async function fakeUpstream(): Promise<{ port: number; seen: string[]; close: ()
   return { port: sock.address().port, seen, close: () => new Promise((ok) => sock.close(() => ok())) };
 }
 
-/** Send one packet to the server and wait for one reply, or undefined after `ms`. */
-async function ask(port: number, packet: Buffer, ms = 1000): Promise<DnsMessage | undefined> {
-  const sock = dgram.createSocket('udp4');
-  try {
-    return await new Promise<DnsMessage | undefined>((ok, fail) => {
-      const timer = setTimeout(() => ok(undefined), ms);
-      sock.on('message', (raw) => {
-        clearTimeout(timer);
-        try { ok(decodeMessage(raw)); } catch (e) { fail(e); }
-      });
-      sock.send(packet, port, '127.0.0.1');
-    });
-  } finally {
-    sock.close();
-  }
-}
 
 describe('DNS UDP server', () => {
   let upstream: Awaited<ReturnType<typeof fakeUpstream>>;
